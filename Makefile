@@ -1,0 +1,47 @@
+# glassgrad: two commands for a new user (make demo, make test), plus lint and bench.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint bench dot clean
+
+# The virtual environment, with the project editable and the extras each target needs.
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -e '.[test,demos]'
+	touch $@
+
+$(VENV)/.lint: $(VENV)/.base
+	$(PIP) install -e '.[lint]'
+	touch $@
+
+$(VENV)/.bench: $(VENV)/.base
+	$(PIP) install -e '.[bench]'
+	touch $@
+
+# The graphviz program `dot` draws the graphs; the Python package only drives it.
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing graphviz (the dot program) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	  else \
+	    echo "glassgrad needs the graphviz program 'dot': install it (e.g. sudo apt-get install graphviz) and run make again"; \
+	    exit 1; \
+	  fi; }
+
+demo: $(VENV)/.base dot
+	MPLBACKEND=Agg $(PY) demos/tour.py
+
+test: $(VENV)/.base dot
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+lint: $(VENV)/.lint
+	$(VENV)/bin/ruff check .
+
+bench: $(VENV)/.bench
+	$(PY) benchmarks/scalar_engine.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,0 +1,256 @@
+"""The op table: every primitive, its forward computation and its local gradient rule, side by side.
+
+An :class:`Op` is one row of the table. Its ``forward`` computes the output from the parents' data
+(and, for ops such as ``x ** 3``, a constant kept in the node's ``_ctx``). Its gradient rule is one of:
+
+- ``local(node)``: the local derivatives ``d node / d parent``, one per parent; the engine
+  multiplies each by the upstream gradient (the chain rule). Elementwise ops use this.
+- ``vjp(node, upstream)``: the contribution to each parent directly (a vector-Jacobian product),
+  for ops like matmul whose Jacobian is never built. ``None`` means "this parent needs no gradient".
+
+Rules receive the output node, so ``a, b = node._prev`` gives the inputs and ``node.data`` the output.
+Every op, built in or user defined, lives in the same registry: :func:`list_ops` lists it, the tests
+check each op's gradient against finite differences, and the stepper prints its ``math``.
+
+Scalar ops (for :class:`autograd.Value`) are defined at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "DivisionByZeroError", "DomainError", "Op", "OverflowDomainError", "define_op", "get_op",
+    "list_ops",
+]
+
+Interval = tuple[float, float]
+
+
+class DomainError(ValueError):
+    """An op was given an input outside the set where it is defined (e.g. ``log(-1)``)."""
+
+
+class DivisionByZeroError(DomainError, ZeroDivisionError):
+    """Division by zero: a :class:`DomainError` that is also a ``ZeroDivisionError``."""
+
+
+class OverflowDomainError(DomainError, OverflowError):
+    """The result does not fit in a float (e.g. ``exp(1000)``)."""
+
+
+class Op:
+    """One primitive operation: its name, forward computation and gradient rule.
+
+    Args:
+        name: unique name within its kind, e.g. ``"mul"``.
+        forward: computes the output data from the parents' data (plus ``ctx`` when ``uses_ctx``).
+        local: ``local(node) -> tuple``: each parent's local derivative (elementwise ops).
+        vjp: ``vjp(node, upstream) -> tuple``: each parent's contribution (other ops).
+        math: the rule written out, e.g. ``"f(a, b) = a * b;  df/da = b;  df/db = a"``.
+        symbol: how the op is drawn in graphs (defaults to the name).
+        arity: the number of parents.
+        kind: ``"scalar"`` (Value) or ``"tensor"`` (Tensor).
+        domain: for property tests, one list of safe intervals per input: gradients there are
+            smooth enough for central differences (away from kinks such as relu at 0).
+        ctx_examples: for ops with a constant (``uses_ctx``), constants the tests try.
+        uses_ctx: whether ``forward`` takes the node's constant as its last argument.
+    """
+
+    __slots__ = ("name", "forward", "local", "vjp", "math", "symbol", "arity", "kind", "domain",
+                 "ctx_examples", "uses_ctx")
+
+    def __init__(self, name: str, forward: Callable[..., Any], *,
+                 local: Callable[[Any], tuple] | None = None,
+                 vjp: Callable[[Any, Any], tuple] | None = None,
+                 math: str = "", symbol: str | None = None, arity: int = 1, kind: str = "scalar",
+                 domain: Sequence[Sequence[Interval]] | None = None,
+                 ctx_examples: Sequence[Any] = (), uses_ctx: bool = False) -> None:
+        if (local is None) == (vjp is None):
+            raise ValueError(f"Op {name!r}: give exactly one gradient rule, local= or vjp=")
+        if kind not in ("scalar", "tensor"):
+            raise ValueError(f"Op {name!r}: kind must be 'scalar' or 'tensor', got {kind!r}")
+        self.name, self.forward, self.local, self.vjp = name, forward, local, vjp
+        self.math, self.symbol, self.arity, self.kind = math, symbol or name, arity, kind
+        self.domain = tuple(tuple(d) for d in domain) if domain else (((-3.0, 3.0),),) * arity
+        self.ctx_examples, self.uses_ctx = tuple(ctx_examples), uses_ctx
+
+    def compute(self, inputs: Sequence[Any], ctx: Any = None) -> Any:
+        """Run the forward computation on plain data (floats or arrays)."""
+        return self.forward(*inputs, ctx) if self.uses_ctx else self.forward(*inputs)
+
+    def __call__(self, *args: Any, ctx: Any = None) -> Any:
+        """Apply the op to Values (or Tensors), recording it in the graph.
+
+        Plain numbers are wrapped as constants. This is how user-defined ops are used.
+        """
+        if len(args) != self.arity:
+            raise TypeError(f"{self.name}: takes {self.arity} input(s), got {len(args)}")
+        if self.kind == "scalar":
+            from .value import Value, apply
+            nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
+            return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
+        from .tensor import Tensor, apply as tensor_apply  # noqa: I001
+        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a) for a in args)
+        return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
+
+    def __str__(self) -> str:
+        return self.symbol
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, kind={self.kind!r}, math={self.math!r})"
+
+
+_REGISTRY: dict[tuple[str, str], Op] = {}
+
+
+def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
+              **fields: Any) -> Op:
+    """Create an :class:`Op` and add it to the table; return it (call it to use it).
+
+    >>> import math
+    >>> from autograd import Value
+    >>> def softplus_grad(node):
+    ...     (x,) = node._prev
+    ...     return (1.0 / (1.0 + math.exp(-x.data)),)
+    >>> softplus = define_op("softplus", lambda x: math.log1p(math.exp(x)), local=softplus_grad,
+    ...                      math="f(x) = log(1 + e^x);  df/dx = sigmoid(x)", replace=True)
+    >>> y = softplus(Value(0.0)); y.backward()
+    >>> round(y.data, 4), y._prev[0].grad
+    (0.6931, 0.5)
+    """
+    op = Op(name, forward, **fields)
+    key = (op.kind, name)
+    if key in _REGISTRY and not replace:
+        raise ValueError(f"define_op: a {op.kind} op named {name!r} exists already; "
+                         "pass replace=True to redefine it")
+    _REGISTRY[key] = op
+    return op
+
+
+def get_op(name: str, kind: str = "scalar") -> Op:
+    """Look an op up by name, e.g. ``get_op("tanh")``; a KeyError lists the known names."""
+    try:
+        return _REGISTRY[(kind, name)]
+    except KeyError:
+        known = ", ".join(sorted(n for k, n in _REGISTRY if k == kind))
+        raise KeyError(f"no {kind} op named {name!r}; known: {known}") from None
+
+
+def list_ops(kind: str | None = None) -> list[Op]:
+    """All ops in the table (of one ``kind`` if given), in the order they were defined."""
+    return [op for (k, _), op in _REGISTRY.items() if kind is None or k == kind]
+
+
+# --------------------------------------------------------------------------------------------
+# Scalar ops. Derived operations are built from these in value.py: a - b = a + (-1 * b),
+# a / b = a * b ** -1, -a = a * -1.
+# --------------------------------------------------------------------------------------------
+
+POSITIVE = ((0.1, 4.0),)
+AWAY_FROM_ZERO = ((-3.0, -0.01), (0.01, 3.0))
+
+
+def _add_grad(node: Any) -> tuple[float, float]:
+    return 1.0, 1.0
+
+
+def _mul_grad(node: Any) -> tuple[float, float]:
+    a, b = node._prev
+    return b.data, a.data
+
+
+def _pow(a: float, n: float) -> float:
+    if a == 0.0 and n < 0:
+        raise DivisionByZeroError(f"pow: 0.0 ** {n!r} is a division by zero")
+    if a < 0.0 and n != int(n):
+        raise DomainError(f"pow: negative base {a!r} to the non-integer power {n!r} "
+                          "has no real value")
+    try:
+        return float(a ** n)
+    except OverflowError:
+        raise OverflowDomainError(f"pow: {a!r} ** {n!r} overflows a float") from None
+
+
+def _pow_grad(node: Any) -> tuple[float]:
+    (a,) = node._prev
+    n = node._ctx
+    return (n * _pow(a.data, n - 1),)
+
+
+def _pow_value(a: float, b: float) -> float:
+    if a < 0.0:
+        raise DomainError(f"pow: negative base {a!r} to a Value exponent ({b!r}): the gradient "
+                          "with respect to the exponent needs log(base); use a constant exponent")
+    return _pow(a, b)
+
+
+def _pow_value_grad(node: Any) -> tuple[float, float]:
+    a, b = node._prev
+    dlog = math.log(a.data) if a.data > 0.0 else 0.0  # a == 0: out is 0 for b > 0
+    return b.data * _pow(a.data, b.data - 1.0), node.data * dlog
+
+
+def _exp(a: float) -> float:
+    try:
+        return math.exp(a)
+    except OverflowError:
+        raise OverflowDomainError(f"exp: exp({a!r}) overflows a float (inputs above about "
+                                  "709.78 do)") from None
+
+
+def _log(a: float) -> float:
+    if a <= 0.0:
+        raise DomainError(f"log: input must be positive, got {a!r}")
+    return math.log(a)
+
+
+def _sqrt(a: float) -> float:
+    if a < 0.0:
+        raise DomainError(f"sqrt: input must be non-negative, got {a!r}")
+    return math.sqrt(a)
+
+
+def _sigmoid(a: float) -> float:
+    # Never call exp on a large positive number: for a < 0 use e^a / (1 + e^a).
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def _sign(a: float) -> float:
+    return float((a > 0.0) - (a < 0.0))
+
+
+def _only(node: Any) -> float:
+    return node._prev[0].data
+
+
+ADD = define_op("add", float.__add__, local=_add_grad, symbol="+", arity=2,
+                math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
+MUL = define_op("mul", float.__mul__, local=_mul_grad, symbol="*", arity=2,
+                math="f(a, b) = a * b;  df/da = b;  df/db = a")
+POW = define_op("pow", _pow, local=_pow_grad, symbol="**", uses_ctx=True,
+                math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)",
+                domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5))
+POW_VALUE = define_op("pow_value", _pow_value, local=_pow_value_grad, symbol="**", arity=2,
+                      math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  df/db = a ** b * log(a)",
+                      domain=[POSITIVE, [(-2.0, 2.0)]])
+RELU = define_op("relu", lambda a: a if a > 0.0 else 0.0,
+                 local=lambda node: (1.0 if node.data > 0.0 else 0.0,), symbol="ReLU",
+                 math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0", domain=[AWAY_FROM_ZERO])
+TANH = define_op("tanh", math.tanh, local=lambda node: (1.0 - node.data * node.data,),
+                 math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
+EXP = define_op("exp", _exp, local=lambda node: (node.data,),
+                math="f(a) = e ** a;  df/da = e ** a")
+LOG = define_op("log", _log, local=lambda node: (1.0 / _only(node),),
+                math="f(a) = ln(a);  df/da = 1 / a", domain=[POSITIVE])
+SIGMOID = define_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1.0 - node.data),),
+                    symbol="σ", math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
+ABS = define_op("abs", abs, local=lambda node: (_sign(_only(node)),),
+                symbol="|a|", math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
+SQRT = define_op("sqrt", _sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
+                 math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])

@@ -1,0 +1,1 @@
+"""glassgrad's nn: modules, layers, losses, optimizers and training, built on autograd."""
