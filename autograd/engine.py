@@ -177,7 +177,10 @@ class Step:
         self.parent_names, self.local, self.contributions = parent_names, local, contributions
 
     def lines(self, fmt: str = ".4f") -> list[str]:
-        """The chain-rule line for each parent, e.g. ``dL/da += dL/dc * dc/da = 1.0000 * -3.0000``."""
+        """The chain-rule line for each parent.
+
+        For example ``dL/da += dL/dc * dc/da = 1.0000 * -3.0000 = -3.0000``.
+        """
         r, n = _wrap(self.root_name), _wrap(self.name)
         out = []
         for i, p in enumerate(map(_wrap, self.parent_names)):
@@ -280,6 +283,9 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
 
 
 def zero_grad(root: Any) -> None:
-    """Reset the gradient of every node in the graph of ``root`` (0.0 for Values, None for Tensors)."""
+    """Reset the gradient of every node in the graph of ``root``.
+
+    Values go back to 0.0, Tensors to None.
+    """
     for node in topological_order(root):
         node._reset_grad()

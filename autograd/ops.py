@@ -1,14 +1,15 @@
 """The op table: every primitive, its forward computation and its local gradient rule, side by side.
 
 An :class:`Op` is one row of the table. Its ``forward`` computes the output from the parents' data
-(and, for ops such as ``x ** 3``, a constant kept in the node's ``_ctx``). Its gradient rule is one of:
+(and, for ops such as ``x ** 3``, a constant kept in the node's ``_ctx``). Its gradient rule is
+one of:
 
 - ``local(node)``: the local derivatives ``d node / d parent``, one per parent; the engine
   multiplies each by the upstream gradient (the chain rule). Elementwise ops use this.
 - ``vjp(node, upstream)``: the contribution to each parent directly (a vector-Jacobian product),
   for ops like matmul whose Jacobian is never built. ``None`` means "this parent needs no gradient".
 
-Rules receive the output node, so ``a, b = node._prev`` gives the inputs and ``node.data`` the output.
+Rules receive the output node: ``a, b = node._prev`` gives the inputs, ``node.data`` the output.
 Every op, built in or user defined, lives in the same registry: :func:`list_ops` lists it, the tests
 check each op's gradient against finite differences, and the stepper prints its ``math``.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 __all__ = [
     "DivisionByZeroError", "DomainError", "Op", "OverflowDomainError", "define_op", "get_op",
-    "list_ops",
+    "list_builtin_ops", "list_ops", "mark_builtin", "remove_op",
 ]
 
 Interval = tuple[float, float]
@@ -104,6 +105,17 @@ class Op:
 
 
 _REGISTRY: dict[tuple[str, str], Op] = {}
+_BUILTIN_NAMES: dict[str, set[str]] = {}
+
+
+def mark_builtin(kind: str) -> None:
+    """Record every op of ``kind`` defined so far as built in (called once by each engine)."""
+    _BUILTIN_NAMES[kind] = {name for k, name in _REGISTRY if k == kind}
+
+
+def list_builtin_ops(kind: str) -> list[Op]:
+    """The ops that glassgrad itself defines for ``kind`` (no user-defined ones)."""
+    return [op for op in list_ops(kind) if op.name in _BUILTIN_NAMES.get(kind, ())]
 
 
 def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
@@ -127,6 +139,15 @@ def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
         raise ValueError(f"define_op: a {op.kind} op named {name!r} exists already; "
                          "pass replace=True to redefine it")
     _REGISTRY[key] = op
+    return op
+
+
+def remove_op(name: str, kind: str = "scalar") -> Op:
+    """Take a user-defined op out of the table (built-in ops stay); return it."""
+    op = get_op(name, kind)
+    if name in _BUILTIN_NAMES.get(kind, ()):
+        raise ValueError(f"remove_op: {name!r} is a built-in {kind} op and cannot be removed")
+    del _REGISTRY[(kind, name)]
     return op
 
 
@@ -254,3 +275,5 @@ ABS = define_op("abs", abs, local=lambda node: (_sign(_only(node)),),
                 symbol="|a|", math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
 SQRT = define_op("sqrt", _sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
                  math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])
+
+mark_builtin("scalar")

@@ -31,7 +31,7 @@ try:
 except ImportError as error:  # pragma: no cover - only without the test extra
     raise ImportError("autograd.testing needs hypothesis: pip install 'glassgrad[test]'") from error
 
-from .ops import DomainError, Op, list_ops
+from .ops import DomainError, Op, list_builtin_ops
 from .value import Value
 
 __all__ = [
@@ -95,13 +95,13 @@ class ExpressionGraph:
 @st.composite
 def expression_graphs(draw: st.DrawFn, ops: Sequence[Op] | None = None, max_leaves: int = 3,
                       max_ops: int = 8, bound: float = 50.0) -> ExpressionGraph:
-    """Random expression graphs over ``ops`` (default: every scalar op in the table).
+    """Random expression graphs over ``ops`` (default: glassgrad's own scalar ops).
 
     Each op is applied to earlier nodes (leaves or results; the same node may be used twice)
     whose values lie in the op's safe domain; results larger than ``bound`` are dropped, so
     finite differences stay accurate.
     """
-    ops = list(ops) if ops is not None else list_ops("scalar")
+    ops = list(ops) if ops is not None else list_builtin_ops("scalar")
     inputs = tuple(draw(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=max_leaves)))
     values = list(inputs)
     program: list[tuple[Op, tuple[int, ...], Any]] = []
@@ -120,7 +120,7 @@ def expression_graphs(draw: st.DrawFn, ops: Sequence[Op] | None = None, max_leav
         values.append(result)
         program.append((op, args, ctx))
     if not program:  # always at least one op: the sum of the leaves
-        add = next(op for op in list_ops("scalar") if op.name == "add")
+        add = next(op for op in list_builtin_ops("scalar") if op.name == "add")
         program.append((add, (0, len(inputs) - 1), None))
     return ExpressionGraph(inputs, tuple(program))
 

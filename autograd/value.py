@@ -1,7 +1,7 @@
 """Value: a scalar node of the computation graph (micrograd-compatible).
 
 Each arithmetic operation on Values makes a new Value that remembers its parents and the op that
-made it. ``backward()`` then fills in ``grad`` (dL/dnode) for every node, using the op table's rules.
+made it. ``backward()`` then fills in ``grad`` (dL/dnode) for every node with the op table's rules.
 """
 
 from __future__ import annotations
@@ -12,7 +12,19 @@ from typing import Any
 from . import engine
 from .engine import GradMode, Scopes, note_scope
 from .ops import (
-    ABS, ADD, EXP, LOG, MUL, POW, POW_VALUE, RELU, SIGMOID, SQRT, TANH, DivisionByZeroError, Op,
+    ABS,
+    ADD,
+    EXP,
+    LOG,
+    MUL,
+    POW,
+    POW_VALUE,
+    RELU,
+    SIGMOID,
+    SQRT,
+    TANH,
+    DivisionByZeroError,
+    Op,
 )
 
 __all__ = ["Value", "apply"]

@@ -100,7 +100,8 @@ def main() -> None:
     rng = random.Random(1337)
     xs, ys = moons(100, 0.1, rng)
     engines = {"micrograd": MicroValue, "glassgrad": GlassValue}
-    models = {name: make_mlp(cls, [2, 16, 16, 1], random.Random(0)) for name, cls in engines.items()}
+    models = {name: make_mlp(cls, [2, 16, 16, 1], random.Random(0))
+              for name, cls in engines.items()}
     nodes = len(topological_order(loss_of(GlassValue, models["glassgrad"], xs, ys)))
     times: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(args.repeats):
