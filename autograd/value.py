@@ -95,6 +95,16 @@ class Value:
         """Compute dself/dnode for every node of the graph, into each node's ``grad``."""
         engine.backward(self)
 
+    def _backward(self) -> None:
+        """Pass this node's grad on to its parents once (micrograd's per-node step).
+
+        Uses the op table's rule; ``backward()`` does this for every node in order.
+        """
+        if self._op is None:
+            return
+        for parent, d in zip(self._prev, self._op.local(self)):
+            parent.grad += self.grad * d
+
     def zero_grad(self) -> None:
         """Reset the gradient of every node in this Value's graph to 0.0."""
         engine.zero_grad(self)

@@ -179,3 +179,17 @@ def test_against_torch():
     assert ours[2] == pytest.approx(g.item(), abs=1e-9)
     assert ours[0] == pytest.approx(a.grad.item(), abs=1e-9)
     assert ours[1] == pytest.approx(b.grad.item(), abs=1e-9)
+
+
+def test_micrograd_style_manual_backward_steps():
+    # Karpathy's lecture steps through backprop by hand with o._backward()
+    x1, w1, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
+    n = x1 * w1 + b
+    o = n.tanh()
+    o.grad = 1.0
+    o._backward()
+    n._backward()
+    n._prev[0]._backward()
+    assert n.grad == pytest.approx(0.5, abs=1e-6)
+    assert w1.grad == pytest.approx(1.0, abs=1e-6) and x1.grad == pytest.approx(-1.5, abs=1e-6)
+    x1._backward()  # a leaf: nothing to do
