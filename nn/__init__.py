@@ -1,1 +1,29 @@
-"""glassgrad's nn: modules, layers, losses, optimizers and training, built on autograd."""
+"""glassgrad's nn: modules, layers, losses, optimizers and data, built on autograd's public face.
+
+>>> import random
+>>> from autograd import Value
+>>> from nn import MLP, SGD, mse
+>>> random.seed(0)
+>>> model = MLP(2, [4, 1])
+>>> opt = SGD(model.parameters(), lr=0.05)
+>>> xs, ys = [[1.0, 2.0], [-1.0, 0.5]], [1.0, -1.0]
+>>> first = mse([model(x) for x in xs], ys)
+>>> for _ in range(20):
+...     loss = mse([model(x) for x in xs], ys)
+...     opt.zero_grad(); loss.backward(); opt.step()
+>>> loss.data < first.data
+True
+"""
+
+from . import data, datasets
+from .io import load_weights, save_weights
+from .losses import binary_cross_entropy, cross_entropy, hinge, mse
+from .module import Module, is_parameter, parameter_size
+from .optim import SGD, Adam, Optimizer
+from .scalar import MLP, Layer, Neuron
+
+__all__ = [
+    "MLP", "SGD", "Adam", "Layer", "Module", "Neuron", "Optimizer", "binary_cross_entropy",
+    "cross_entropy", "data", "datasets", "hinge", "is_parameter", "load_weights", "mse",
+    "parameter_size", "save_weights",
+]

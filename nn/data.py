@@ -1,0 +1,179 @@
+"""Data: train/validation/test splits, minibatches, and the course's toy problems.
+
+Every random choice takes an ``rng``: None (fresh randomness), an int seed, or a
+``numpy.random.Generator``, so ``rng=0`` always gives the same data.
+
+>>> x, y = make_line(10, rng=0)
+>>> (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = train_val_test_split(x, y, (0.6, 0.2, 0.2), rng=0)
+>>> len(x_tr), len(x_va), len(x_te)
+(6, 2, 2)
+>>> [len(xb) for xb, yb in batches(x_tr, y_tr, batch_size=4, rng=0)]
+[4, 2]
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "batches", "make_function_2d", "make_line", "make_moons", "make_quadratic",
+    "train_val_test_split",
+]
+
+Rng = np.random.Generator | int | None
+Split = tuple[np.ndarray, np.ndarray]
+
+
+def _rng(rng: Rng) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(rng).__name__}")
+
+
+def _count(name: str, n: Any, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r:.40}")
+    if n < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {n}")
+    return int(n)
+
+
+def _pair(owner: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"{owner}: x and y must be arrays of samples, not scalars")
+    if len(x) != len(y):
+        raise ValueError(f"{owner}: x has {len(x)} samples but y has {len(y)}")
+    return x, y
+
+
+def train_val_test_split(x: Any, y: Any, fractions: Sequence[float] = (0.8, 0.1, 0.1),
+                         rng: Rng = None) -> tuple[Split, Split, Split]:
+    """Shuffle the samples, then cut them into training, validation and test sets.
+
+    Args:
+        x, y: inputs and targets, the same number of samples (first axis).
+        fractions: (train, validation, test), each in [0, 1], summing to 1. The validation and
+            test sizes are rounded; the training set gets the rest.
+        rng: seed or generator for the shuffle.
+
+    Returns:
+        ``((x_train, y_train), (x_val, y_val), (x_test, y_test))`` as numpy arrays.
+    """
+    x, y = _pair("train_val_test_split", x, y)
+    if isinstance(fractions, str) or not isinstance(fractions, Sequence) or len(fractions) != 3:
+        raise ValueError(f"train_val_test_split: fractions must be three numbers (train, "
+                         f"validation, test), got {fractions!r:.60}")
+    for name, f in zip(("train", "validation", "test"), fractions):
+        if isinstance(f, bool) or not isinstance(f, numbers.Real) or not 0.0 <= f <= 1.0:
+            raise ValueError(f"train_val_test_split: the {name} fraction must be a number in "
+                             f"[0, 1], got {f!r}")
+    if not math.isclose(sum(fractions), 1.0, abs_tol=1e-9):
+        raise ValueError(f"train_val_test_split: fractions must sum to 1, got {tuple(fractions)} "
+                         f"(sum {sum(fractions):g})")
+    n = len(x)
+    n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
+    n_train = n - n_val - n_test
+    if n_train < 0 or (fractions[0] > 0 and n_train == 0):
+        raise ValueError(f"train_val_test_split: {n} samples are too few for fractions "
+                         f"{tuple(fractions)}")
+    order = _rng(rng).permutation(n)
+    cuts = np.split(order, [n_train, n_train + n_val])
+    tr, va, te = ((x[i], y[i]) for i in cuts)
+    return tr, va, te
+
+
+def batches(x: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Rng = None,
+            drop_last: bool = False) -> Iterator[Split]:
+    """Yield ``(x_batch, y_batch)`` minibatches covering the data once (one epoch).
+
+    With ``shuffle`` the samples are drawn at random without replacement: each sample appears in
+    exactly one batch per epoch. The last batch is smaller when ``batch_size`` does not divide
+    the number of samples, unless ``drop_last`` drops it.
+    """
+    x, y = _pair("batches", x, y)
+    batch_size = _count("batches: batch_size", batch_size)
+    n = len(x)
+    order = _rng(rng).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        index = order[start:start + batch_size]
+        yield x[index], y[index]
+
+
+def _noisy(y: np.ndarray, noise: float, gen: np.random.Generator) -> np.ndarray:
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    return y + noise * gen.standard_normal(y.shape) if noise else y
+
+
+def make_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: float = 0.1,
+              x_range: tuple[float, float] = (-1.0, 1.0), rng: Rng = None) -> Split:
+    """Points near a line: y = slope * x + intercept + noise * N(0, 1), x uniform in x_range.
+
+    Returns x and y, each shaped (n, 1).
+    """
+    gen = _rng(rng)
+    x = gen.uniform(*x_range, size=(_count("make_line: n", n), 1))
+    return x, _noisy(slope * x + intercept, noise, gen)
+
+
+def make_quadratic(n: int = 100, a: float = 1.0, b: float = 0.0, c: float = 0.0,
+                   noise: float = 0.1, x_range: tuple[float, float] = (-2.0, 2.0),
+                   rng: Rng = None) -> Split:
+    """Points near a parabola: y = a * x**2 + b * x + c + noise * N(0, 1); x, y shaped (n, 1)."""
+    gen = _rng(rng)
+    x = gen.uniform(*x_range, size=(_count("make_quadratic: n", n), 1))
+    return x, _noisy(a * x**2 + b * x + c, noise, gen)
+
+
+def _saddle_wave(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    return np.sin(np.pi * x1) * np.cos(np.pi * x2 / 2)
+
+
+def make_function_2d(n: int = 200,
+                     f: Callable[[np.ndarray, np.ndarray], np.ndarray] = _saddle_wave,
+                     noise: float = 0.0, low: float = -1.0, high: float = 1.0,
+                     rng: Rng = None) -> Split:
+    """Samples of a function of two inputs, y = f(x1, x2) + noise * N(0, 1).
+
+    (x1, x2) is uniform in the square [low, high]^2; ``f`` works on arrays and defaults to
+    f(x1, x2) = sin(pi * x1) * cos(pi * x2 / 2). Returns x shaped (n, 2) and y shaped (n, 1).
+
+    >>> x, y = make_function_2d(5, f=lambda x1, x2: x1 + 10 * x2, rng=0)
+    >>> bool(np.allclose(y[:, 0], x[:, 0] + 10 * x[:, 1]))
+    True
+    """
+    gen = _rng(rng)
+    x = gen.uniform(low, high, size=(_count("make_function_2d: n", n), 2))
+    y = np.asarray(f(x[:, 0], x[:, 1]), dtype=np.float64).reshape(-1, 1)
+    if len(y) != len(x):
+        raise ValueError(f"make_function_2d: f returned {len(y)} values for {len(x)} points")
+    return x, _noisy(y, noise, gen)
+
+
+def make_moons(n: int = 100, noise: float = 0.0, rng: Rng = None) -> Split:
+    """Two interleaving half circles (micrograd's demo data, as sklearn's ``make_moons``).
+
+    The first moon (label 0) is (cos t, sin t) and the second (label 1) is
+    (1 - cos t, 1/2 - sin t) for t evenly spaced in [0, pi]; the points are shuffled and
+    ``noise * N(0, 1)`` is added to each coordinate. Returns x shaped (n, 2), y int64 in {0, 1}.
+    micrograd's hinge loss wants labels -1 and +1: ``y * 2 - 1``.
+    """
+    gen = _rng(rng)
+    n = _count("make_moons: n", n, minimum=2)
+    n_out, n_in = n // 2, n - n // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
+    x = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+                        np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], axis=1)])
+    y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
+    order = gen.permutation(n)
+    return _noisy(x[order], noise, gen), y[order]

@@ -1,0 +1,226 @@
+"""Optimizers: SGD (with momentum) and Adam, for Value and array (Tensor) parameters alike.
+
+An optimizer holds a list of parameters and, at each :meth:`Optimizer.step`, moves every parameter
+against its gradient. Two kinds of parameter are told apart by their ``data``:
+
+- a Python float (an :class:`autograd.Value`): ``grad`` is a float, ``data`` is replaced;
+- a floating numpy array (an ``autograd.Tensor``, or any object with array ``data``): ``grad`` is
+  an array of the same shape or None (then the parameter is skipped, as in PyTorch), and ``data``
+  is updated in place, keeping its dtype, so every view of it sees the new values.
+
+The update rules are PyTorch's, so the numbers agree with ``torch.optim`` step by step.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from .module import Module
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+
+def _number(owner: str, name: str, value: Any, low: float = 0.0, high: float = math.inf,
+            high_open: bool = False) -> float:
+    """``value`` as a float if ``low <= value <= high`` (``< high`` when ``high_open``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{owner}: {name} must be a number, got {type(value).__name__} "
+                         f"{value!r:.40}")
+    value = float(value)
+    if not (low <= value and (value < high if high_open else value <= high)):
+        bound = f"in [{low}, {high})" if high_open else f">= {low}"
+        raise ValueError(f"{owner}: {name} must be {bound}, got {value!r}")
+    return value
+
+
+class Optimizer:
+    """Base class: keeps the parameter list, tells the kinds apart, resets gradients.
+
+    Args:
+        params: the parameters to train, e.g. ``model.parameters()``.
+    """
+
+    def __init__(self, params: Iterable[Any]) -> None:
+        owner = type(self).__name__
+        if isinstance(params, Module):
+            raise TypeError(f"{owner}: pass model.parameters(), not the model itself")
+        try:
+            self.params = list(params)
+        except TypeError:
+            raise TypeError(f"{owner}: params must be an iterable of parameters, got "
+                            f"{type(params).__name__}") from None
+        if not self.params:
+            raise ValueError(f"{owner}: got an empty parameter list")
+        self._is_array: list[bool] = []
+        seen: set[int] = set()
+        for i, p in enumerate(self.params):
+            if id(p) in seen:
+                raise ValueError(f"{owner}: parameter {i} appears more than once in params")
+            seen.add(id(p))
+            data = getattr(p, "data", None)
+            if isinstance(data, float):
+                self._is_array.append(False)
+            elif isinstance(data, np.ndarray) and np.issubdtype(data.dtype, np.floating):
+                self._is_array.append(True)
+            else:
+                raise TypeError(f"{owner}: parameter {i} must have float data (a Value) or "
+                                f"floating-point array data (a Tensor), got "
+                                f"{type(p).__name__} with data of type {type(data).__name__}")
+
+    def zero_grad(self) -> None:
+        """Reset every gradient: 0.0 for a Value, None for an array parameter."""
+        for p, is_array in zip(self.params, self._is_array):
+            p.grad = None if is_array else 0.0
+
+    def step(self) -> None:
+        """Update every parameter from its gradient (defined by each optimizer)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no step()")
+
+    def _grad(self, i: int, p: Any) -> np.ndarray | None:
+        """The gradient of array parameter ``i``, checked against its shape; None to skip."""
+        g = p.grad
+        if g is None:
+            return None
+        g = np.asarray(g)
+        if g.shape != p.data.shape:
+            raise ValueError(f"{type(self).__name__}: parameter {i} has data of shape "
+                             f"{p.data.shape} but a gradient of shape {g.shape}")
+        return g
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum and L2 weight decay.
+
+    For each parameter p with gradient g (PyTorch's rule, dampening 0):
+
+        g <- g + weight_decay * p
+        v <- momentum * v + g          (v starts at 0; skipped when momentum == 0)
+        p <- p - lr * v
+
+    Args:
+        params: the parameters to train.
+        lr: the learning rate (step size) eps of ``theta' = theta - eps * grad L``.
+        momentum: how much of the previous update is kept, in [0, 1).
+        weight_decay: L2 penalty coefficient added to the gradient.
+
+    >>> from autograd import Value
+    >>> w = Value(1.0)
+    >>> opt = SGD([w], lr=0.1, momentum=0.9)
+    >>> for _ in range(2):
+    ...     opt.zero_grad(); loss = w * w; loss.backward(); opt.step()
+    >>> round(w.data, 4)   # 1 - 0.1*2 = 0.8, then v = 0.9*2 + 1.6 = 3.4: 0.8 - 0.34
+    0.46
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
+        self.lr = _number("SGD", "lr", lr)
+        self.momentum = _number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
+        self.weight_decay = _number("SGD", "weight_decay", weight_decay)
+        super().__init__(params)
+        self._velocity: list[Any] = [None] * len(self.params)
+
+    def step(self) -> None:
+        lr, mu, wd, velocity = self.lr, self.momentum, self.weight_decay, self._velocity
+        for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
+            if not is_array:
+                g = p.grad + wd * p.data if wd else p.grad
+                if mu:
+                    g = velocity[i] = mu * velocity[i] + g if velocity[i] is not None else g
+                p.data -= lr * g
+                continue
+            g = self._grad(i, p)
+            if g is None:
+                continue
+            if wd:
+                g = g + wd * p.data
+            if mu:
+                if velocity[i] is None:
+                    velocity[i] = np.array(g, dtype=p.data.dtype)
+                else:
+                    velocity[i] *= mu
+                    velocity[i] += g
+                g = velocity[i]
+            p.data -= lr * g
+
+    def __repr__(self) -> str:
+        return (f"SGD(lr={self.lr}, momentum={self.momentum}, weight_decay={self.weight_decay}, "
+                f"params={len(self.params)})")
+
+
+class Adam(Optimizer):
+    """Adam: steps scaled by running averages of the gradient and of its square.
+
+    For each parameter p with gradient g, at its t-th update (PyTorch's rule, L2 weight decay):
+
+        g <- g + weight_decay * p
+        m <- beta1 * m + (1 - beta1) * g
+        v <- beta2 * v + (1 - beta2) * g**2
+        p <- p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Args:
+        params: the parameters to train.
+        lr: the learning rate.
+        betas: decay rates (beta1, beta2) of the two averages, each in [0, 1).
+        eps: added to the denominator to avoid dividing by zero.
+        weight_decay: L2 penalty coefficient added to the gradient.
+
+    >>> from autograd import Value
+    >>> w = Value(1.0)
+    >>> opt = Adam([w], lr=0.1)
+    >>> loss = w * w; loss.backward(); opt.step()
+    >>> round(w.data, 6)   # the first Adam step moves by lr (times g/|g|)
+    0.9
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
+        self.lr = _number("Adam", "lr", lr)
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.60}")
+        b1, b2 = betas
+        self.betas = (_number("Adam", "betas[0]", b1, 0.0, 1.0, high_open=True),
+                      _number("Adam", "betas[1]", b2, 0.0, 1.0, high_open=True))
+        self.eps = _number("Adam", "eps", eps)
+        self.weight_decay = _number("Adam", "weight_decay", weight_decay)
+        super().__init__(params)
+        n = len(self.params)
+        self._t = [0] * n
+        self._m: list[Any] = [0.0] * n
+        self._v: list[Any] = [0.0] * n
+
+    def step(self) -> None:
+        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
+            g = self._grad(i, p) if is_array else p.grad
+            if g is None:
+                continue
+            if wd:
+                g = g + wd * p.data
+            t = self._t[i] = self._t[i] + 1
+            step_size = lr / (1.0 - b1 ** t)
+            root_bc2 = math.sqrt(1.0 - b2 ** t)
+            if not is_array:
+                m = self._m[i] = b1 * self._m[i] + (1.0 - b1) * g
+                v = self._v[i] = b2 * self._v[i] + (1.0 - b2) * g * g
+                p.data -= step_size * m / (math.sqrt(v) / root_bc2 + eps)
+                continue
+            if t == 1:
+                self._m[i] = np.zeros_like(p.data)
+                self._v[i] = np.zeros_like(p.data)
+            m, v = self._m[i], self._v[i]
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * np.square(g)
+            p.data -= step_size * m / (np.sqrt(v) / root_bc2 + eps)
+
+    def __repr__(self) -> str:
+        return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "
+                f"weight_decay={self.weight_decay}, params={len(self.params)})")

@@ -1,0 +1,148 @@
+"""save_weights / load_weights: round trips, atomic writes, and all-or-nothing loading."""
+
+from __future__ import annotations
+
+import os
+import random
+import zipfile
+
+import numpy as np
+import pytest
+
+from nn import MLP, Module, load_weights, save_weights
+
+
+def snapshot(model: Module) -> list:
+    return [np.array(p.data, copy=True) for p in model.parameters()]
+
+
+def same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.fixture
+def tensor_model(fake_tensor):
+    class Net(Module):
+        def __init__(self, seed: int) -> None:
+            rng = np.random.default_rng(seed)
+            self.weight = fake_tensor(rng.standard_normal((3, 2)))
+            self.bias = fake_tensor(rng.standard_normal(2))
+            self.head = MLP(2, [2, 1])
+
+    return Net
+
+
+def test_round_trip_scalar_model(tmp_path):
+    random.seed(0)
+    a = MLP(2, [4, 1])
+    random.seed(1)
+    b = MLP(2, [4, 1])
+    path = tmp_path / "mlp.npz"
+    save_weights(a, path)
+    assert not same(snapshot(a), snapshot(b))
+    b.load_weights(path)
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    assert all(type(p.data) is float for p in b.parameters())
+    with np.load(path, allow_pickle=False) as npz:  # readable without glassgrad
+        assert npz["layers.0.neurons.0.w.0"].shape == ()
+        assert len(npz.files) == 17
+
+
+def test_round_trip_array_parameters_in_place_keeping_dtype(tmp_path, tensor_model):
+    a, b = tensor_model(0), tensor_model(1)
+    buffer = b.weight.data
+    path = str(tmp_path / "net.weights")  # any name: written exactly there
+    a.save_weights(path)
+    load_weights(b, path)
+    assert same(snapshot(a), snapshot(b))
+    assert b.weight.data is buffer and buffer.dtype == np.float32
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path, monkeypatch):
+    model = MLP(2, [3, 1])
+    path = tmp_path / "w.npz"
+    save_weights(model, path)
+    before = path.read_bytes()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np.lib.format, "write_array", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_weights(MLP(2, [3, 1]), path)
+    assert path.read_bytes() == before  # the old file is intact
+    assert os.listdir(tmp_path) == ["w.npz"]
+
+
+def test_truncated_file_is_a_value_error_and_changes_nothing(tmp_path):
+    model = MLP(2, [3, 1])
+    path = tmp_path / "w.npz"
+    save_weights(model, path)
+    data = path.read_bytes()
+    other = MLP(2, [3, 1])
+    before = snapshot(other)
+    for cut in (len(data) // 2, len(data) - 10, 3):
+        path.write_bytes(data[:cut])
+        with pytest.raises(ValueError, match="truncated|corrupt|not a readable"):
+            load_weights(other, path)
+        assert same(snapshot(other), before)
+
+
+def test_corrupt_member_names_the_parameter(tmp_path):
+    model = MLP(1, [1])
+    path = tmp_path / "w.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("layers.0.neurons.0.w.0.npy", b"\x93NUMPY garbage")
+        zf.writestr("layers.0.neurons.0.b.npy", b"")
+    with pytest.raises(ValueError, match="layers.0.neurons.0"):
+        load_weights(model, path)
+
+
+def test_missing_and_extra_names(tmp_path):
+    small, big = MLP(2, [3, 1]), MLP(2, [3, 2])
+    path = tmp_path / "w.npz"
+    save_weights(small, path)
+    before = snapshot(big)
+    with pytest.raises(ValueError, match="'layers.1.neurons.1.w.0' is missing"):
+        load_weights(big, path)
+    assert same(snapshot(big), before)
+    save_weights(big, path)
+    before = snapshot(small)
+    with pytest.raises(ValueError, match="'layers.1.neurons.1.b' that the model does not have"):
+        load_weights(small, path)
+    assert same(snapshot(small), before)
+
+
+def test_shape_mismatch_names_the_parameter_and_changes_nothing(tmp_path, tensor_model,
+                                                                fake_tensor):
+    a, b = tensor_model(0), tensor_model(1)
+    a.bias = fake_tensor(np.zeros(3))  # the last array parameter differs in shape
+    path = tmp_path / "w.npz"
+    save_weights(a, path)
+    before = snapshot(b)
+    with pytest.raises(ValueError, match="'bias' has shape \\(2,\\) in the model but \\(3,\\)"):
+        load_weights(b, path)
+    assert same(snapshot(b), before)  # 'weight', checked first, was not assigned either
+
+
+def test_pickled_or_non_npz_files_are_refused(tmp_path):
+    model = MLP(1, [1])
+    path = tmp_path / "w.npz"
+    np.savez(path, **{"layers.0.neurons.0.w.0": np.array(object(), dtype=object),
+                      "layers.0.neurons.0.b": np.array(0.0)})
+    with pytest.raises(ValueError, match="layers.0.neurons.0.w.0"):
+        load_weights(model, path)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="single array"):
+        load_weights(model, tmp_path / "one.npy")
+    np.savez(path, **{"layers.0.neurons.0.w.0": np.array("text"),
+                      "layers.0.neurons.0.b": np.array(0.0)})
+    with pytest.raises(ValueError, match="dtype"):
+        load_weights(model, path)
+
+
+def test_errors_for_wrong_arguments(tmp_path):
+    with pytest.raises(TypeError, match="nn.Module"):
+        save_weights([1.0], tmp_path / "x.npz")
+    with pytest.raises(FileNotFoundError):
+        load_weights(MLP(1, [1]), tmp_path / "absent.npz")
