@@ -38,3 +38,16 @@ __all__ = [
     "is_grad_enabled", "list_ops", "no_grad", "record_scopes", "remove_op", "scope",
     "topological_order", "zero_grad",
 ]
+
+# Seeing the graph (issue 5): drawings, frames of both passes, the REPL walker, the HTML player
+# and the per-node gradient check. These only consume the graph; the engine never imports them.
+from .frames import backward_frames, forward_frames, save_frames  # noqa: E402
+from .graphcheck import RuleMismatch, gradcheck_graph  # noqa: E402
+from .player import save_html  # noqa: E402
+from .stepper import walk, walk_forward  # noqa: E402
+from .viz import draw, to_dot  # noqa: E402
+
+__all__ += [
+    "RuleMismatch", "backward_frames", "draw", "forward_frames", "gradcheck_graph", "save_frames",
+    "save_html", "to_dot", "walk", "walk_forward",
+]

@@ -1,0 +1,191 @@
+"""Frames of both passes: one picture per step, and the words that go with each.
+
+:func:`forward_frames` reveals the nodes in the order they were computed, each with its value;
+:func:`backward_frames` follows :func:`autograd.backward_steps`: the node being processed, the edges
+its gradient flows back along (labelled with what each parent receives), the nodes already done
+and the running gradients. The backward frames replay the real backward pass on the graph, so the
+numbers shown are exactly what the engine computes; the gradients the graph held before are put
+back afterwards. :func:`save_frames` writes the pictures as numbered files.
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> L = a * b + a; L.label = "L"
+>>> len(forward_frames(L)), len(backward_frames(L))  # the inputs, then one frame per op
+(3, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .engine import Step, backward_steps, topological_order, zero_grad
+from .viz import Look, format_data, node_names, paint
+
+__all__ = [
+    "Moment", "backward_frames", "backward_look", "backward_text", "formula", "forward_frames",
+    "forward_look", "forward_text", "inputs_text", "moments", "save_frames", "short",
+]
+
+INFIX = {"+", "-", "*", "/", "**", "@"}
+
+
+def short(x: Any, fmt: str) -> str:
+    """A value for one line of text: a float, a few numbers, or an array's shape."""
+    if isinstance(x, np.ndarray) and x.size > 4:
+        return f"<{x.dtype} array {tuple(x.shape)}>"
+    return format_data(x, fmt).replace("\n", "")
+
+
+def formula(node: Any, args: Sequence[str]) -> str:
+    """The op applied to ``args`` (names or numbers): ``a * b``, ``x ** 2``, ``tanh(c)``."""
+    op = node._op
+    if op.symbol in INFIX and len(args) == 2:
+        return f"{args[0]} {op.symbol} {args[1]}"
+    if op.uses_ctx and op.symbol in INFIX and len(args) == 1:
+        return f"{args[0]} {op.symbol} {node._ctx!r}"
+    return f"{op.symbol}({', '.join(args)})"
+
+
+def forward_text(node: Any, names: dict[Any, str], fmt: str = ".4f") -> str:
+    """How one node is computed, with numbers: ``c = a * b = 2.0000 * -3.0000 = -6.0000``."""
+    args = [names[p] for p in node._prev]
+    values = [short(p.data, fmt) for p in node._prev]
+    return (f"{names[node]} = {formula(node, args)} = {formula(node, values)} = "
+            f"{short(node.data, fmt)}")
+
+
+def inputs_text(order: Sequence[Any], names: dict[Any, str], fmt: str = ".4f",
+                limit: int = 8) -> str:
+    """The leaves the forward pass starts from: ``inputs: a = 2.0000, b = -3.0000``."""
+    leaves = [n for n in order if n._op is None]
+    shown = ", ".join(f"{names[n]} = {short(n.data, fmt)}" for n in leaves[:limit])
+    more = f" and {len(leaves) - limit} more" if len(leaves) > limit else ""
+    return f"The forward pass starts from {len(leaves)} input(s): {shown}{more}"
+
+
+def backward_text(step: Step, fmt: str = ".4f") -> str:
+    """A step's header and its chain-rule lines (the lines are ``Step.lines``)."""
+    head = (f"step {step.index + 1}/{step.total} at {step.name} = "
+            f"{formula(step.node, step.parent_names)}: upstream d{step.root_name}/d{step.name} = "
+            f"{short(step.upstream, fmt)}")
+    return "\n".join([head] + step.lines(fmt))
+
+
+def forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
+    """The forward pass after ``k`` ops: later op nodes hidden, the k-th one current."""
+    hidden = {id(n) for n in ops[k:]}
+    return Look(hidden=hidden, current=ops[k - 1] if k else None, mode="forward",
+                caption=caption)
+
+
+def backward_look(step: Step | None, done: set[int], root: Any, fmt: str = ".4f",
+                  caption: str = "") -> Look:
+    """The backward pass at ``step`` (None: before the first step, the root is current)."""
+    if step is None:
+        return Look(current=root, mode="backward", caption=caption)
+    labels = tuple("+= " + short(c, fmt) if c is not None else "" for c in step.contributions)
+    return Look(current=step.node, mode="backward", receiving={id(p) for p in step.parents},
+                done=set(done), edge_labels=labels, caption=caption)
+
+
+class Moment:
+    """One frame to be: its picture (a Digraph), its text and the name of its current node."""
+
+    __slots__ = ("graph", "text", "phase", "node")
+
+    def __init__(self, graph: graphviz.Digraph, text: str, phase: str, node: str) -> None:
+        self.graph, self.text, self.phase, self.node = graph, text, phase, node
+
+
+def _grads(order: Sequence[Any]) -> list[Any]:
+    return [n.grad.copy() if isinstance(n.grad, np.ndarray) else n.grad for n in order]
+
+
+def moments(root: Any, mode: str = "forward", *, caption: bool = True,
+            **options: Any) -> Iterator[Moment]:
+    """Yield the frames of one pass with their text (used by the frame functions and the player).
+
+    Backward moments replay the backward pass on the graph; the gradients are restored when the
+    generator finishes or is closed.
+    """
+    if mode not in ("forward", "backward"):
+        raise ValueError(f"frames: mode must be 'forward' or 'backward', got {mode!r}")
+    fmt = options.get("fmt", ".4f")
+    order = topological_order(root)
+    names = node_names(order)
+    ops = [n for n in order if n._op is not None]
+    if mode == "forward":
+        options.setdefault("show_grad", False)
+        for k in range(len(ops) + 1):
+            text = forward_text(ops[k - 1], names, fmt) if k else inputs_text(order, names, fmt)
+            look = forward_look(order, ops, k, text if caption else "")
+            node = names[ops[k - 1]] if k else ""
+            yield Moment(paint(root, look, order=order, **options), text, "forward", node)
+        return
+    saved = _grads(order)
+    try:
+        zero_grad(root)
+        if root._op is not None:  # show the seed dL/dL = 1 before the first step
+            root._accumulate_grad(root._seed_grad(None))
+        r = names[root]
+        text = f"The backward pass starts at {r}: d{r}/d{r} = 1, every other gradient is 0"
+        look = backward_look(None, set(), root, fmt, text if caption else "")
+        yield Moment(paint(root, look, order=order, **options), text, "backward", r)
+        done: set[int] = set()
+        for step in backward_steps(root):
+            text = backward_text(step, fmt)
+            look = backward_look(step, done, root, fmt, text if caption else "")
+            yield Moment(paint(root, look, order=order, **options), text, "backward", step.name)
+            done.add(id(step.node))
+    finally:
+        for node, grad in zip(order, saved):
+            node.grad = grad
+
+
+def forward_frames(root: Any, **options: Any) -> list[graphviz.Digraph]:
+    """One picture per forward step: the inputs, then each op node as it is computed.
+
+    Args:
+        root: the output node.
+        options: as for :func:`autograd.draw` (``rankdir``, ``fmt``, ``max_nodes``, ``scopes``,
+            ``names``), plus ``caption=False`` to leave the text out of the pictures.
+    """
+    return [m.graph for m in moments(root, "forward", **options)]
+
+
+def backward_frames(root: Any, **options: Any) -> list[graphviz.Digraph]:
+    """One picture per backward step (after a first one showing the seed ``dL/dL = 1``).
+
+    Each highlights the node being processed, the edges its gradient flows back along, the nodes
+    already done and every running gradient. Options as for :func:`forward_frames`.
+    """
+    return [m.graph for m in moments(root, "backward", **options)]
+
+
+def save_frames(frames: Sequence[graphviz.Digraph], directory: str | Path, format: str = "svg",
+                prefix: str = "frame") -> list[Path]:
+    """Render frames to ``directory/frame_000.svg``, ``frame_001.svg``, ... and return the paths.
+
+    Args:
+        frames: pictures from :func:`forward_frames` / :func:`backward_frames`.
+        directory: created if missing.
+        format: ``"svg"`` or ``"png"`` (any graphviz output format works).
+        prefix: the start of each file name.
+    """
+    if isinstance(frames, graphviz.Digraph):
+        raise TypeError("save_frames: pass a list of frames (e.g. backward_frames(loss)), "
+                        "not one graph; a graph has .render()")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(len(frames) - 1)))
+    paths = []
+    for k, frame in enumerate(frames):
+        path = directory / f"{prefix}_{k:0{width}d}.{format}"
+        path.write_bytes(frame.pipe(format=format))
+        paths.append(path)
+    return paths

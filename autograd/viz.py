@@ -1,0 +1,403 @@
+"""Draw the computation graph with graphviz: values, gradients, ops, modules.
+
+:func:`to_dot` is a pure function from a graph to DOT source; :func:`draw` returns the same
+picture as a :class:`graphviz.Digraph`, so ``.render()``, ``.pipe()`` and inline display in Jupyter
+work as graphviz users expect. Each value is a record ``label | data | grad`` (as in micrograd),
+each op a small shape with its symbol, and edges run from the inputs through the op to the output;
+a node used twice has two edges.
+
+>>> from autograd import Value
+>>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+>>> c = a * b; c.label = "c"; c.backward()
+>>> print(to_dot(c))
+digraph {
+...
+    v1 [label="{ a | data 2.0000 | grad -3.0000 }" id=v1]
+    v2 [label="{ c | data -6.0000 | grad 1.0000 }" id=v2]
+    v2_op [label="*" ...]
+    v2_op -> v2
+    v1 -> v2_op
+    v0 -> v2_op
+}
+
+The frames of both passes (:mod:`autograd.frames`), the REPL walker (:mod:`autograd.stepper`) and
+the HTML player (:mod:`autograd.player`) draw through :func:`paint`, which takes a :class:`Look`
+saying what to hide, colour and caption at one moment of a pass.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from .engine import _names, topological_order
+
+__all__ = ["Look", "check_fmt", "draw", "format_data", "node_names", "paint", "to_dot"]
+
+RANKDIRS = ("LR", "TB", "RL", "BT")
+FONT = "Helvetica"
+
+# Colours: blue for the forward pass, orange-red for the backward pass.
+FORWARD, FORWARD_FILL = "#1f5fa8", "#d6e6f7"
+BACKWARD, BACKWARD_FILL = "#c4361b", "#fdc79b"
+RECEIVING_FILL, DONE_FILL = "#fdebd7", "#e3f1dc"
+HIGHLIGHT_FILL, BAD, BAD_FILL = "#fff3a0", "#d0021b", "#ffb3b3"
+
+
+@dataclass
+class Look:
+    """What one picture emphasises (used by :func:`paint`; :func:`draw` builds a plain one).
+
+    Attributes:
+        hidden: ids of nodes not yet computed (drawn invisible, so the layout stays put).
+        current: the node being computed (forward) or whose gradient flows back (backward).
+        mode: ``"forward"`` or ``"backward"``: the colour of ``current`` and its edges.
+        receiving: ids of the parents of ``current`` whose gradients grow in this step.
+        done: ids of nodes the backward pass has already processed.
+        edge_labels: text on the edges into ``current``'s op, one per parent (e.g. the
+            contribution each parent receives).
+        highlight: ids of nodes to mark in yellow.
+        bad: ids of nodes whose gradient rule failed a check, with a short note.
+        caption: text under the graph.
+    """
+
+    hidden: set[int] = field(default_factory=set)
+    current: Any = None
+    mode: str = "forward"
+    receiving: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)
+    edge_labels: tuple[str, ...] = ()
+    highlight: set[int] = field(default_factory=set)
+    bad: dict[int, str] = field(default_factory=dict)
+    caption: str = ""
+
+
+def format_data(x: Any, fmt: str = ".4f", max_values: int = 12) -> str:
+    """A float formatted with ``fmt``; a small array's values; a large array's range.
+
+    >>> format_data(2.0), format_data(np.array([1.0, -2.5]), ".2f")
+    ('2.0000', '[1.00, -2.50]')
+    >>> format_data(np.arange(100.0), ".1f")
+    'min 0.0, max 99.0'
+    """
+    if x is None:
+        return "None"
+    if isinstance(x, np.ndarray):
+        x = x + 0.0
+        if x.size <= max_values:
+            if x.ndim == 0:
+                return format(float(x), fmt)
+            return np.array2string(x, separator=", ", max_line_width=60,
+                                   formatter={"all": lambda v: format(float(v), fmt)})
+        return f"min {format(float(x.min()), fmt)}, max {format(float(x.max()), fmt)}"
+    try:
+        return format(x + 0.0, fmt)  # + 0.0 turns -0.0 into 0.0
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def node_names(order: list[Any]) -> dict[Any, str]:
+    """Each node's printable name, as in the chain-rule text: its label, else ``n<k>``."""
+    return _names(order)
+
+
+def check_fmt(fmt: str) -> None:
+    """Raise a ValueError naming ``fmt`` unless it formats a float."""
+    try:
+        format(1.0, fmt)
+    except (TypeError, ValueError):
+        raise ValueError(f"draw: fmt must be a float format such as '.4f' or '.3g', "
+                         f"got {fmt!r}") from None
+
+
+def _record_text(text: str) -> str:
+    """Escape record-label specials; a multi-line value becomes left-justified lines."""
+    for ch in "\\{}|<>":
+        text = text.replace(ch, "\\" + ch)
+    return "\\l".join(text.split("\n")) + ("\\l" if "\n" in text else "")
+
+
+def _value_label(node: Any, name: str, fmt: str, show_grad: bool, rankdir: str) -> str:
+    data = node.data
+    fields = [name]
+    if isinstance(data, np.ndarray):
+        fields.append(f"shape {tuple(data.shape)} {data.dtype}")
+        fields.append(f"data {format_data(data, fmt)}")
+        if show_grad:
+            fields.append(f"grad {format_data(node.grad, fmt)}")
+    else:
+        fields.append(f"data {format_data(data, fmt)}")
+        if show_grad:
+            fields.append(f"grad {format_data(node.grad, fmt)}")
+    body = " | ".join(_record_text(f) for f in fields)
+    # Records lay fields across the rank direction; braces turn them so they read left to right.
+    return f"{{ {body} }}" if rankdir in ("LR", "RL") else body
+
+
+def _owner_name(owner: Any, names: Mapping[int, str], seen: dict[str, int]) -> str:
+    if names.get(id(owner)):  # "" is the root of named_modules(): use its class name
+        return names[id(owner)]
+    if isinstance(owner, str):
+        return owner
+    text = repr(owner)
+    if "\n" in text or len(text) > 40 or " object at 0x" in text:
+        text = type(owner).__name__
+    seen[text] = seen.get(text, 0) + 1
+    return text if seen[text] == 1 else f"{text} #{seen[text]}"
+
+
+def _name_map(names: Any) -> dict[int, str]:
+    """``{owner: name}`` or pairs ``(name, owner)`` (as from ``named_modules()``) -> id -> name."""
+    if names is None:
+        return {}
+    if isinstance(names, Mapping):
+        return {id(k): str(v) for k, v in names.items()}
+    out = {}
+    for pair in names:
+        try:
+            name, owner = pair
+        except (TypeError, ValueError):
+            raise TypeError("draw: names must map owners to names, or be (name, owner) pairs "
+                            f"as from named_modules(); got the item {pair!r:.60}") from None
+        out[id(owner)] = str(name)
+    return out
+
+
+def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
+              names: Mapping[int, str]) -> dict[int, tuple[str, ...]]:
+    """id(node) -> cluster path, e.g. ``("layers", "layers.0", "layers.0.neurons.1")``.
+
+    A node belongs to the innermost scope it was made in. A leaf (a parameter, made outside any
+    call) joins its consumers' cluster when they all share one. Dotted names nest:
+    ``layers.0.neurons.1`` sits inside ``layers.0`` when that is also a name in ``names``; a scope
+    named by a string, like ``"layer.neuron0"``, sits inside one for each prefix (``"layer"``).
+    """
+    seen: dict[str, int] = {}
+    owner_names: dict[int, str] = {}
+    dotted: set[str] = set()
+    home: dict[int, str] = {}
+    for node in order:
+        entry = scopes.get(id(node))
+        if entry is not None and entry[0] is node:
+            owner = entry[1]
+            if id(owner) not in owner_names:
+                owner_names[id(owner)] = name = _owner_name(owner, names, seen)
+                if isinstance(owner, str):
+                    dotted.add(name)
+            home[id(node)] = owner_names[id(owner)]
+    consumers: dict[int, set[str | None]] = {}
+    for node in order:
+        for parent in node._prev:
+            consumers.setdefault(id(parent), set()).add(home.get(id(node)))
+    for node in order:
+        if not node._prev and id(node) not in home:
+            users = consumers.get(id(node), set())
+            if len(users) == 1 and None not in users:
+                home[id(node)] = next(iter(users))
+    known = set(names.values())
+    paths = {}
+    for key, name in home.items():
+        parts = name.split(".")
+        prefixes = [".".join(parts[:i]) for i in range(1, len(parts))]
+        paths[key] = tuple(p for p in prefixes if name in dotted or p in known) + (name,)
+    return paths
+
+
+def _keep(root: Any, order: list[Any], max_nodes: int | None) -> set[int] | None:
+    """The ``max_nodes`` nodes nearest the root (breadth first over parents), or None for all."""
+    if max_nodes is None or len(order) <= max_nodes:
+        return None
+    if max_nodes < 1:
+        raise ValueError(f"draw: max_nodes must be at least 1, got {max_nodes}")
+    kept: set[int] = {id(root)}
+    queue = deque([root])
+    while queue and len(kept) < max_nodes:
+        for parent in queue.popleft()._prev:
+            if id(parent) not in kept and len(kept) < max_nodes:
+                kept.add(id(parent))
+                queue.append(parent)
+    return kept
+
+
+def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str = ".4f",
+          show_grad: bool = True, max_nodes: int | None = 300,
+          scopes: Mapping[int, tuple[Any, Any]] | None = None, names: Any = None,
+          order: list[Any] | None = None) -> graphviz.Digraph:
+    """Draw the graph of ``root`` as ``look`` says (the engine behind :func:`draw` and frames)."""
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    check_fmt(fmt)
+    look = look or Look()
+    order = order if order is not None else topological_order(root)
+    names_of = node_names(order)
+    index = {id(n): k for k, n in enumerate(order)}
+    kept = _keep(root, order, max_nodes)
+    shown = [n for n in order if kept is None or id(n) in kept]
+    paths = _clusters(order, scopes, _name_map(names)) if scopes else {}
+
+    g = graphviz.Digraph(graph_attr={
+        "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
+        "ranksep": "0.35"})
+    g.attr("node", shape="record", fontname=FONT, fontsize="11", style="filled",
+           fillcolor="white", color="#444444", height="0.3")
+    g.attr("edge", color="#666666", arrowsize="0.7")
+    if look.caption:
+        g.attr(label=_dot_text(look.caption), labelloc="b", labeljust="l", fontsize="12",
+               fontname="Courier")
+
+    current = id(look.current) if look.current is not None else None
+    tint = FORWARD if look.mode == "forward" else BACKWARD
+    statements: dict[tuple[str, ...], list[tuple[str, str, dict[str, str]]]] = {}
+
+    def add(path: tuple[str, ...], node_id: str, label: str, attrs: dict[str, str]) -> None:
+        statements.setdefault(path, []).append((node_id, label, attrs))
+
+    for node in shown:
+        key, k = id(node), index[id(node)]
+        attrs: dict[str, str] = {"id": f"v{k}"}
+        if key in look.hidden:
+            attrs["style"] = "invis"
+        elif key == current:
+            fill = FORWARD_FILL if look.mode == "forward" else BACKWARD_FILL
+            attrs.update(fillcolor=fill, color=tint, penwidth="2.5", **{"class": "current"})
+        elif key in look.bad:
+            attrs.update(fillcolor=BAD_FILL, color=BAD, penwidth="2.5", **{"class": "bad"})
+        elif key in look.receiving:
+            attrs.update(fillcolor=RECEIVING_FILL, color=tint, **{"class": "receiving"})
+        elif key in look.highlight:
+            attrs.update(fillcolor=HIGHLIGHT_FILL, penwidth="2", **{"class": "highlight"})
+        elif key in look.done:
+            attrs.update(fillcolor=DONE_FILL, **{"class": "done"})
+        label = _value_label(node, names_of[node], fmt, show_grad, rankdir)
+        add(paths.get(key, ()), f"v{k}", label, attrs)
+        if node._op is not None:
+            op_attrs = {"id": f"v{k}_op", "shape": "circle", "fontsize": "12", "width": "0.35",
+                        "fixedsize": "false", "margin": "0.02", "fillcolor": "#f2f2f2"}
+            if key in look.hidden:
+                op_attrs["style"] = "invis"
+            elif key == current:
+                op_attrs.update(fillcolor=tint, fontcolor="white", color=tint, penwidth="2")
+            elif key in look.bad:
+                op_attrs.update(fillcolor=BAD, fontcolor="white", color=BAD, penwidth="2",
+                                tooltip=look.bad[key])
+            add(paths.get(key, ()), f"v{k}_op", node._op.symbol, op_attrs)
+
+    _emit(g, statements)
+
+    for node in shown:
+        key, k = id(node), index[id(node)]
+        if node._op is None:
+            continue
+        hidden = key in look.hidden
+        flowing = key == current
+        g.edge(f"v{k}_op", f"v{k}", **_edge_attrs(hidden, flowing, look.mode, ""))
+        for i, parent in enumerate(node._prev):
+            if kept is not None and id(parent) not in kept:
+                continue
+            label = look.edge_labels[i] if flowing and i < len(look.edge_labels) else ""
+            g.edge(f"v{index[id(parent)]}", f"v{k}_op",
+                   **_edge_attrs(hidden or id(parent) in look.hidden, flowing, look.mode, label))
+
+    if kept is not None:
+        _collapse_note(g, shown, kept, index, len(order) - len(shown), max_nodes)
+    return g
+
+
+def _dot_text(text: str) -> str:
+    """Free text for a plain DOT label: lines left-justified."""
+    return "\\l".join(text.replace("\\", "\\\\").split("\n")) + "\\l"
+
+
+def _edge_attrs(hidden: bool, flowing: bool, mode: str, label: str) -> dict[str, str]:
+    if hidden:
+        return {"style": "invis"}
+    if not flowing:
+        return {}
+    tint = FORWARD if mode == "forward" else BACKWARD
+    attrs = {"color": tint, "penwidth": "2.5", "class": "flow"}
+    if mode == "backward":
+        attrs["dir"] = "back"  # the gradient runs against the arrow of the forward pass
+    if label:
+        attrs.update(label=label, fontcolor=tint, fontsize="10", fontname=FONT)
+    return attrs
+
+
+def _emit(g: graphviz.Digraph, statements: dict[tuple[str, ...], list]) -> None:
+    """Write node statements, nesting one subgraph cluster per module path."""
+    def write(target: graphviz.Digraph, items: list) -> None:
+        for node_id, label, attrs in items:
+            target.node(node_id, label, **attrs)
+
+    def nest(target: graphviz.Digraph, prefix: tuple[str, ...]) -> None:
+        write(target, statements.get(prefix, []))
+        children = sorted({p[len(prefix)] for p in statements
+                           if len(p) > len(prefix) and p[:len(prefix)] == prefix})
+        for child in children:
+            with target.subgraph(name=f"cluster_{child}") as sub:
+                sub.attr(label=child, style="rounded,dashed", color="#8a8a8a", fontsize="11",
+                         fontname=FONT, fontcolor="#555555", labeljust="l")
+                nest(sub, prefix + (child,))
+
+    nest(g, ())
+
+
+def _collapse_note(g: graphviz.Digraph, shown: list[Any], kept: set[int], index: dict[int, int],
+                   hidden_count: int, max_nodes: int) -> None:
+    g.node("collapsed", f"... {hidden_count} more node(s) not drawn\\n(max_nodes={max_nodes}; "
+           "pass max_nodes=None to draw all)", shape="note", style="dashed,filled",
+           fillcolor="#f7f7f7", fontsize="10")
+    for node in shown:
+        if node._op is not None and any(id(p) not in kept for p in node._prev):
+            g.edge("collapsed", f"v{index[id(node)]}_op", style="dashed", color="#999999")
+
+
+def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = True,
+         max_nodes: int | None = 300, scopes: Mapping[int, tuple[Any, Any]] | None = None,
+         names: Any = None, highlight: Any = None, check_rules: bool = False,
+         ) -> graphviz.Digraph:
+    """Draw the graph of ``root`` (a Value or a Tensor) as a :class:`graphviz.Digraph`.
+
+    Args:
+        root: the output node, usually the loss.
+        rankdir: ``"LR"`` (inputs left, loss right), ``"TB"``, ``"RL"`` or ``"BT"``.
+        fmt: how numbers are written, e.g. ``".4f"`` or ``".3g"``.
+        show_grad: False draws the forward pass only (values, no gradients).
+        max_nodes: draw at most this many values, those nearest the root; a note stands for the
+            rest. None draws everything.
+        scopes: the dict from ``with autograd.record_scopes() as scopes:``; the nodes made inside
+            each module (or named scope) are drawn in one cluster.
+        names: cluster titles: ``{module: "name"}`` or ``model.named_modules()``-style pairs
+            ``(name, module)``; dotted names nest (``layers.0`` inside ``layers``). Without it a
+            cluster shows the owner's short repr or class name.
+        highlight: a node, or nodes, to mark in yellow.
+        check_rules: run :func:`autograd.gradcheck_graph` and colour in red the ops whose
+            local gradient rule disagrees with finite differences.
+
+    Returns:
+        A ``graphviz.Digraph``: ``.render("graph", format="png")``, ``.pipe(format="svg")``, or
+        display it in Jupyter.
+    """
+    look = Look()
+    if highlight is not None:
+        many = isinstance(highlight, list | tuple | set | frozenset)
+        look.highlight = {id(n) for n in (highlight if many else [highlight])}
+    if check_rules:
+        from .graphcheck import gradcheck_graph
+        found = gradcheck_graph(root)
+        look.bad = {id(bad.node): bad.note() for bad in found}
+        if found:
+            look.caption = "\n".join(["In red: ops whose gradient rule disagrees with finite "
+                                      "differences"] + [str(bad) for bad in found])
+    return paint(root, look, rankdir=rankdir, fmt=fmt, show_grad=show_grad, max_nodes=max_nodes,
+                 scopes=scopes, names=names)
+
+
+def to_dot(root: Any, **options: Any) -> str:
+    """The DOT source of :func:`draw` (same options): text, handy for tests and diffs."""
+    return draw(root, **options).source
+

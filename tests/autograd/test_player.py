@@ -1,0 +1,151 @@
+"""The HTML player: the file itself, then the page driven in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autograd import Value, save_html
+
+CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
+                 if shutil.which(name)), None)
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="the graphviz program 'dot' is not installed")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or shutil.which("dot") is None,
+    reason="headless Chromium is not installed (apt-get install chromium; .ci/run does it)")
+
+
+def neuron() -> tuple[Value, Value]:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    b = Value(6.8813735870195432, label="b")
+    n = x * w + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o, x
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    if shutil.which("dot") is None:
+        pytest.skip("the graphviz program 'dot' is not installed")
+    o, _ = neuron()
+    return save_html(o, tmp_path_factory.mktemp("player") / "neuron.html", interval_ms=400)
+
+
+def frames(dom: str) -> list[tuple[bool, str, str, str]]:
+    """(shown, phase, current node id, text) for each frame of a page or a dumped DOM."""
+    out = []
+    for attrs, body in re.findall(r'<div class="frame[^"]*"([^>]*)>(.*?</pre>)', dom, re.S):
+        current = re.search(r'class="node current">\s*<title>([^<]*)</title>', body)
+        text = re.search(r"<pre>(.*?)</pre>", body, re.S)
+        phase = re.search(r'data-phase="(\w+)"', attrs).group(1)
+        out.append(("hidden" not in attrs, phase, current.group(1) if current else "",
+                    text.group(1) if text else ""))
+    return out
+
+
+@needs_dot
+def test_one_self_contained_file(page: Path) -> None:
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 8
+    assert "<style>" in html and "<script>" in html
+    assert not re.search(r"<(link|img|iframe)\b|\bsrc=", html)  # nothing fetched
+    urls = set(re.findall(r"https?://[^\"' )]+", html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    found = frames(html)
+    assert [f[1] for f in found] == ["forward"] * 4 + ["backward"] * 4
+    assert "o = tanh(n) = tanh(0.8814) = 0.7071" in found[3][3]
+    assert "step 3/3 at " in found[7][3] and "do/dx += " in found[7][3]
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # frames do not share ids
+
+
+@needs_dot
+def test_user_errors_and_gradients_left_alone(tmp_path) -> None:
+    o, x = neuron()
+    x.grad = 7.0
+    save_html(o, tmp_path / "p.html")
+    assert x.grad == 7.0
+    with pytest.raises(ValueError, match="the graph has 3 op nodes, more than max_steps=2"):
+        save_html(o, tmp_path / "q.html", max_steps=2)
+    with pytest.raises(ValueError, match="interval_ms must be positive"):
+        save_html(o, tmp_path / "q.html", interval_ms=0)
+
+
+def chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run",
+         "--disable-dev-shm-usage", f"--user-data-dir={user_dir}", *args],
+        capture_output=True, text=True, timeout=120)
+
+
+# Drives the real controls, logging after each action: the step, the highlighted node in the
+# frame on show and the first line of its text.
+DRIVE = """<script>
+var log = [];
+function note(action) {
+  var f = document.querySelector('.frame:not([hidden])');
+  var t = f.querySelector('g.current title');
+  log.push([action, document.body.dataset.step, t ? t.textContent : '',
+            f.querySelector('pre').textContent.split('\\n')[0]]);
+}
+function key(k) { document.dispatchEvent(new KeyboardEvent('keydown', {key: k})); }
+note('load');
+key('ArrowRight'); note('right');
+key('ArrowRight'); note('right');
+document.getElementById('next').click(); note('next');
+document.getElementById('prev').click(); note('prev');
+key('ArrowLeft'); note('left');
+var s = document.getElementById('slider'); s.value = 6; s.dispatchEvent(new Event('input'));
+note('slider');
+key('End'); note('end');
+key('Home'); note('home');
+document.getElementById('play').click();
+var out = document.createElement('pre'); out.id = 'log'; out.textContent = JSON.stringify(log);
+document.body.appendChild(out);
+</script></body>"""
+
+
+@needs_chromium
+def test_the_page_plays_in_headless_chromium(page: Path, tmp_path) -> None:
+    driven = tmp_path / "driven.html"
+    driven.write_text(page.read_text().replace("</body>", DRIVE))
+    # start at step 2 (a URL fragment); let 1.5 s of virtual time pass so "play" can run
+    result = chromium("--virtual-time-budget=1500", "--dump-dom", driven.as_uri() + "#2",
+                      user_dir=tmp_path / "profile")
+    dom = result.stdout
+    assert "<div" in dom, result.stderr[-2000:]
+    log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1)
+                     .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
+    steps = [int(entry[1]) for entry in log]
+    assert steps == [1, 2, 3, 4, 3, 2, 6, 7, 0]
+    load, right = log[0], log[1]
+    # stepping forward moves the highlight to another node and changes the text
+    assert load[2:] == ["v3", "n3 = x * w = 2.0000 * -3.0000 = -6.0000"]
+    assert right[2:] == ["v4", "n = n3 + b = -6.0000 + 6.8814 = 0.8814"]
+    assert log[3][3].startswith("The backward pass starts at o: do/do = 1")
+    assert log[5] == ["left", "2", "v4", right[3]]
+    assert log[6][2:] == ["v4", "step 2/3 at n = n3 + b: upstream do/dn = 0.5000"]
+    assert log[7][2:] == ["v3", "step 3/3 at n3 = x * w: upstream do/dn3 = 0.5000"]
+    assert log[8][2] == "" and log[8][3].startswith("The forward pass starts from 3 input(s)")
+    # after "play", frames advanced by themselves; exactly one frame is on show
+    shown = [f for f in frames(dom) if f[0]]
+    assert len(shown) == 1
+    assert 0 < int(re.search(r'<body[^>]*data-step="(\d+)"', dom).group(1)) <= 7
+
+
+@needs_chromium
+def test_screenshot_of_a_backward_step(page: Path, tmp_path) -> None:
+    shot = tmp_path / "step.png"
+    chromium(f"--screenshot={shot}", "--window-size=1200,600", page.as_uri() + "#7",
+             user_dir=tmp_path / "profile")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
