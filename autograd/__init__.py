@@ -51,3 +51,13 @@ __all__ += [
     "RuleMismatch", "backward_frames", "draw", "forward_frames", "gradcheck_graph", "save_frames",
     "save_html", "to_dot", "walk", "walk_forward",
 ]
+
+# The numpy Tensor engine (issue 3): the same graph engine, a tensor op table, nn functions.
+from . import functional  # noqa: E402
+from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
+from .tensor import Tensor, concatenate, maximum, stack, where  # noqa: E402
+
+__all__ += [
+    "AnomalyError", "Tensor", "concatenate", "detect_anomaly", "functional", "maximum", "stack",
+    "where",
+]

@@ -265,9 +265,12 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
         upstream = node.grad
         if op.local is not None:
             local = op.local(node)
-            contributions = tuple(upstream * d for d in local) if record else None
+            # A local derivative of None means "this parent needs no gradient" (a constant).
+            contributions = (tuple(None if d is None else upstream * d for d in local)
+                             if record else None)
             for parent, d in zip(node._prev, local):
-                parent._accumulate_grad(upstream * d)
+                if d is not None:
+                    parent._accumulate_grad(upstream * d)
         else:
             local = None
             contributions = op.vjp(node, upstream)

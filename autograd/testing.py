@@ -148,3 +148,33 @@ def arrays(shape: Any, low: float = -3.0, high: float = 3.0, dtype: Any = np.flo
     if away_from is not None:
         elements = elements.filter(lambda x: abs(x - away_from) >= 0.01)
     return hnp.arrays(dtype, shape, elements=elements)
+
+
+# ---- strategies for Tensor ops (issue 3) -----------------------------------------------------
+
+def arrays_in(shape: Any, intervals: Sequence[tuple[float, float]],
+              dtype: Any = np.float64) -> st.SearchStrategy[np.ndarray]:
+    """Float arrays of ``shape`` whose elements all lie in a union of intervals (an op's
+    ``domain`` entry), e.g. ``arrays_in((2, 3), [(-3, -0.01), (0.01, 3)])``."""
+    return hnp.arrays(dtype, shape, elements=floats_in(intervals))
+
+
+def distinct_arrays(shape: Any, spacing: float = 0.1) -> st.SearchStrategy[np.ndarray]:
+    """Float64 arrays whose elements differ pairwise by at least ``spacing`` (no ties, so
+    max-like ops are differentiable there and finite differences agree)."""
+    grid = st.integers(-300, 300).map(lambda k: k * spacing)  # room for 601 distinct values
+    return hnp.arrays(np.float64, shape, elements=grid, unique=True)
+
+
+@st.composite
+def tensor_op_arguments(draw: st.DrawFn, op: Op, max_dims: int = 3,
+                        max_side: int = 3) -> tuple[tuple[np.ndarray, ...], Any]:
+    """``(arrays, ctx)`` for an elementwise tensor op: mutually broadcastable shapes (size-1
+    axes included), each array inside its input's safe ``domain``, ctx from ``ctx_examples``."""
+    input_shapes = draw(broadcastable_shapes(op.arity, max_dims=max_dims, max_side=max_side))
+    values = tuple(draw(arrays_in(s, d)) for s, d in zip(input_shapes, op.domain))
+    ctx = draw(st.sampled_from(op.ctx_examples)) if op.uses_ctx and op.ctx_examples else None
+    return values, ctx
+
+
+__all__ += ["arrays_in", "distinct_arrays", "tensor_op_arguments"]

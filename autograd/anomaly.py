@@ -1,0 +1,96 @@
+"""detect_anomaly(): stop at the first tensor op whose output holds NaN or inf.
+
+Outside the context manager the tensor ops pay one attribute check per op. Inside it every op's
+output is checked, and so is every gradient of the backward pass; the error names the op, its
+input shapes and the line of *your* code (the first frame outside glassgrad) that made it.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["AnomalyError", "AnomalyMode", "detect_anomaly"]
+
+_LIBRARY = tuple(str(Path(__file__).resolve().parents[1] / pkg) for pkg in ("autograd", "nn"))
+
+
+class AnomalyError(FloatingPointError):
+    """An op (or its gradient) produced NaN or inf while :func:`detect_anomaly` was active."""
+
+
+class AnomalyMode:
+    """The switch behind :func:`detect_anomaly`; ``sites`` maps ``id(node)`` to (node, site)."""
+
+    enabled: bool = False
+    sites: dict[int, tuple[Any, str]] = {}
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise :class:`AnomalyError` at the first op whose output (or gradient) is not finite.
+
+    numpy's floating-point warnings are silenced inside, so the error you see names the op.
+
+    >>> from autograd import Tensor, detect_anomaly
+    >>> x = Tensor([1.0, 0.0], requires_grad=True)
+    >>> with detect_anomaly():
+    ...     y = x.log()
+    Traceback (most recent call last):
+    ...
+    autograd.anomaly.AnomalyError: detect_anomaly: log produced 1 inf value(s) ...
+    """
+    previous, sites = AnomalyMode.enabled, AnomalyMode.sites
+    AnomalyMode.enabled, AnomalyMode.sites = True, {}
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    finally:
+        AnomalyMode.enabled, AnomalyMode.sites = previous, sites
+
+
+def user_site() -> str:
+    """``file:line: source`` of the innermost stack frame outside glassgrad's packages."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    filename, line = frame.f_code.co_filename, frame.f_lineno
+    source = linecache.getline(filename, line).strip()
+    return f"{filename}:{line}: {source}" if source else f"{filename}:{line}"
+
+
+def _count(data: np.ndarray) -> str:
+    nans = int(np.isnan(data).sum())
+    infs = int(np.isinf(data).sum())
+    return " and ".join(f"{n} {what} value(s)" for n, what in ((nans, "NaN"), (infs, "inf")) if n)
+
+
+def check_output(op: Any, out: Any, parents: tuple) -> None:
+    """Called by ``tensor.apply`` for every new node while anomaly detection is on."""
+    site = user_site()
+    AnomalyMode.sites[id(out)] = (out, site)
+    data = out.data
+    if data.dtype.kind in "fc" and not np.isfinite(data).all():
+        shapes = ", ".join(str(p.data.shape) for p in parents)
+        raise AnomalyError(f"detect_anomaly: {op.name} produced {_count(data)} in its output of "
+                           f"shape {data.shape} from inputs of shape(s) {shapes}; created at "
+                           f"{site}")
+
+
+def check_grad(node: Any, grad: np.ndarray) -> None:
+    """Called by ``Tensor._accumulate_grad`` while anomaly detection is on."""
+    if grad.dtype.kind in "fc" and not np.isfinite(grad).all():
+        made = AnomalyMode.sites.get(id(node))
+        what = (f"the output of {node._op.name}" if node._op is not None
+                else f"the leaf {node.label or ''}".rstrip())
+        where = f"; created at {made[1]}" if made is not None and made[0] is node else ""
+        raise AnomalyError(f"detect_anomaly: the backward pass produced {_count(grad)} in the "
+                           f"gradient of {what} (shape {node.data.shape}){where}")

@@ -1,0 +1,188 @@
+"""The fused tensor ops that neural networks need: conv2d, max_pool2d and log_softmax.
+
+They are primitives (rather than compositions of ``tensor_ops``) for speed or numerical
+stability, so each has its own rule here and its own tests. The user-facing functions, which
+check their arguments, are in ``functional.py``.
+
+Layout: a convolution computes its output as one matrix ``(N * OH * OW, out)``, so the array it
+returns has the NCHW *shape* with a channels-last *memory layout* (a transposed view). Elementwise
+ops keep that layout, and the next convolution then gathers whole channel rows at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from . import tensor_ops  # noqa: F401  (the first part of the tensor op table)
+from .ops import define_op, mark_builtin
+
+__all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
+
+
+class ConvContext:
+    """A convolution's constants, and the im2col matrix its forward pass keeps for backward."""
+
+    __slots__ = ("stride", "padding", "cols")
+
+    def __init__(self, stride: tuple[int, int], padding: tuple[int, int]) -> None:
+        self.stride, self.padding = stride, padding
+        self.cols: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return f"ConvContext(stride={self.stride}, padding={self.padding})"
+
+
+class PoolContext:
+    """A pooling's window and stride."""
+
+    __slots__ = ("kernel", "stride")
+
+    def __init__(self, kernel: tuple[int, int], stride: tuple[int, int]) -> None:
+        self.kernel, self.stride = kernel, stride
+
+    def __repr__(self) -> str:
+        return f"PoolContext(kernel={self.kernel}, stride={self.stride})"
+
+
+def output_size(size: int, kernel: int, stride: int) -> int:
+    return (size - kernel) // stride + 1
+
+
+def _offsets(kh: int, kw: int) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(kh) for j in range(kw)]
+
+
+def _strided(a: np.ndarray, i: int, j: int, oh: int, ow: int, sh: int, sw: int,
+             channels_last: bool = False) -> np.ndarray:
+    """The elements ``a[..., i + sh * r, j + sw * s]`` for r < oh, s < ow: one kernel offset."""
+    rows, cols = slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+    return a[:, rows, cols, :] if channels_last else a[:, :, rows, cols]
+
+
+# ---- conv2d -----------------------------------------------------------------------------------
+
+def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContext) -> np.ndarray:
+    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    if ph or pw:  # pad in the channels-last layout the gather below prefers
+        padded = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=x.dtype)
+        padded[:, ph:ph + h, pw:pw + wd, :] = x.transpose(0, 2, 3, 1)
+        x = padded.transpose(0, 3, 1, 2)
+    oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # n c oh ow kh kw
+    cols = windows.transpose(0, 2, 3, 4, 5, 1).reshape(n * oh * ow, kh * kw * c)  # im2col copy
+    ctx.cols = cols
+    out = cols @ w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)
+    out += b
+    return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
+
+
+def _conv2d_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
+                       ctx: ConvContext) -> np.ndarray:
+    """dL/dx: for each kernel offset (p, q), ``dL/df @ w[:, :, p, q]`` added where it was read."""
+    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
+    n, c, h, wd = x_shape
+    o, _, kh, kw = w.shape
+    oh, ow = output_size(h + 2 * ph, kh, sh), output_size(wd + 2 * pw, kw, sw)
+    w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
+    dtype = np.result_type(g, w)
+    dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # channels-last
+    product = np.empty((n * oh * ow, c), dtype=dtype)  # reused: one buffer, not kh * kw
+    for i, j in _offsets(kh, kw):
+        np.matmul(g, w_offsets[i, j], out=product)
+        _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)[...] += product.reshape(
+            n, oh, ow, c)
+    return dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
+
+
+def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
+    x, w, b = node._prev
+    n, o, oh, ow = up.shape
+    g = up.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when up is channels-last
+    gx = gw = gb = None
+    if x.requires_grad:
+        gx = _conv2d_input_grad(g, w.data, x.data.shape, node._ctx)
+    if w.requires_grad:
+        _, c, kh, kw = w.data.shape
+        gw = (node._ctx.cols.T @ g).reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
+    if b.requires_grad:
+        gb = g.sum(axis=0)
+    return gx, gw, gb
+
+
+CONV2D = define_op(
+    "conv2d", _conv2d_forward, vjp=_conv2d_vjp, symbol="conv", arity=3, uses_ctx=True,
+    kind="tensor",
+    math="f(x, w, b)[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, c, s*i + p, s*j + q]"
+         ";  as a matrix product F = cols(x) @ W (im2col);  dL/dW = cols(x)^T @ dL/dF;  "
+         "dL/dx = for each kernel offset (p, q), dL/dF @ w[:, :, p, q] added at that offset;  "
+         "dL/db = dL/dF summed over n, i, j")
+
+
+# ---- max_pool2d -------------------------------------------------------------------------------
+# Both passes work on channels-last views, so every window offset reads whole channel rows.
+
+def _max_pool2d_forward(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
+    (kh, kw), (sh, sw) = ctx.kernel, ctx.stride
+    oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
+    xt = x.transpose(0, 2, 3, 1)
+    out = None
+    for i, j in _offsets(kh, kw):
+        window = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True)
+        out = window.copy() if out is None else np.maximum(out, window, out=out)
+    return out.transpose(0, 3, 1, 2)
+
+
+def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
+    (x,) = node._prev
+    (kh, kw), (sh, sw) = node._ctx.kernel, node._ctx.stride
+    n, c, h, w = x.data.shape
+    oh, ow = up.shape[2:]
+    xt, out = x.data.transpose(0, 2, 3, 1), node.data.transpose(0, 2, 3, 1)
+    rest = np.ascontiguousarray(up.transpose(0, 2, 3, 1))  # the gradient not yet handed out
+    overlapping = sh < kh or sw < kw
+    tiled = (sh, sw) == (kh, kw) and (h, w) == (oh * kh, ow * kw)  # every element is written
+    dx = (np.empty if tiled else np.zeros)((n, h, w, c), dtype=up.dtype)
+    for i, j in _offsets(kh, kw):  # offsets in order: the first maximum of a window wins
+        won = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True) == out
+        part = _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
+        if overlapping:
+            given = rest * won
+            part += given
+        else:  # windows share no element: write, don't add
+            given = np.multiply(rest, won, out=part)
+        rest -= given
+    return (dx.transpose(0, 3, 1, 2),)
+
+
+MAX_POOL2D = define_op(
+    "max_pool2d", _max_pool2d_forward, vjp=_max_pool2d_vjp, symbol="maxpool", uses_ctx=True,
+    kind="tensor",
+    math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
+         "window's (first) maximum, 0 elsewhere")
+
+
+# ---- log_softmax ------------------------------------------------------------------------------
+
+def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)  # exp never overflows
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(node: Any, up: np.ndarray) -> tuple:
+    axis = node._ctx
+    return (up - np.exp(node.data) * up.sum(axis=axis, keepdims=True),)
+
+
+LOG_SOFTMAX = define_op(
+    "log_softmax", _log_softmax_forward, vjp=_log_softmax_vjp, uses_ctx=True, kind="tensor",
+    ctx_examples=(-1, 0),
+    math="f(x)_i = x_i - log(sum_j e^{x_j}) (computed after subtracting max x);  "
+         "dL/dx = dL/df - softmax(x) * sum(dL/df)")
+
+
+mark_builtin("tensor")

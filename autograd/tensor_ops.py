@@ -1,0 +1,230 @@
+"""The tensor op table: numpy primitives with their local gradient rules, side by side.
+
+Every rule returns gradients in the *output's* shape; the engine sums each one back to its
+parent's shape (unbroadcast) in one place, ``Tensor._accumulate_grad``, so the elementwise rules
+below read exactly like the scalar ones in ``ops.py``. A rule returns ``None`` for a parent that
+needs no gradient (a constant, or data without ``requires_grad``), and the engine skips it.
+
+Elementwise ops give ``local`` derivatives (the stepper can show them); the others give a
+vector-Jacobian product ``vjp(node, upstream)``. Derived operations (``a - b = a + (-1 * b)``,
+``a / b = a * b ** -1``, ``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these
+in ``tensor.py`` and ``functional.py``. Convolution, pooling and log-softmax are in
+``tensor_nn_ops.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .ops import define_op
+
+__all__ = [
+    "ADD", "MUL", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS", "SQRT",
+    "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "RESHAPE", "TRANSPOSE", "GETITEM", "CONCATENATE",
+]
+
+POSITIVE = ((0.1, 4.0),)
+AWAY_FROM_ZERO = ((-3.0, -0.01), (0.01, 3.0))
+
+
+def _needed(parent: Any, grad: Any) -> Any:
+    """``grad`` if the parent wants a gradient, else None (the engine then skips it)."""
+    return grad if parent.requires_grad else None
+
+
+# ---- elementwise: local derivatives -----------------------------------------------------------
+
+def _add_local(node: Any) -> tuple:
+    a, b = node._prev
+    return _needed(a, 1.0), _needed(b, 1.0)
+
+
+def _mul_local(node: Any) -> tuple:
+    a, b = node._prev
+    return _needed(a, b.data), _needed(b, a.data)
+
+
+def _pow_local(node: Any) -> tuple:
+    (a,) = node._prev
+    n = node._ctx
+    if n == 0:
+        return (np.zeros_like(a.data),)
+    return (n * a.data ** (n - 1),)
+
+
+def _pow_tensor_local(node: Any) -> tuple:
+    a, b = node._prev
+    da = b.data * a.data ** (b.data - 1) if a.requires_grad else None
+    db = None
+    if b.requires_grad:  # log(a) where a > 0; at a == 0 the output is 0 (b > 0), so is the slope
+        db = node.data * np.log(np.where(a.data > 0, a.data, 1))
+    return da, db
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    # exp never sees a large positive number: for a < 0, sigmoid(a) = e^a / (1 + e^a).
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _maximum_local(node: Any) -> tuple:
+    a, b = node._prev
+    ties = (a.data == b.data) * node.data.dtype.type(0.5)  # as PyTorch: ties split it in half
+    return (((a.data > b.data) + ties) if a.requires_grad else None,
+            ((b.data > a.data) + ties) if b.requires_grad else None)
+
+
+def _where_local(node: Any) -> tuple:
+    a, b = node._prev
+    cond = node._ctx
+    return _needed(a, cond), (~cond if b.requires_grad else None)
+
+
+def _only(node: Any) -> np.ndarray:
+    return node._prev[0].data
+
+
+ADD = define_op("add", np.add, local=_add_local, symbol="+", arity=2, kind="tensor",
+                math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
+MUL = define_op("mul", np.multiply, local=_mul_local, symbol="*", arity=2, kind="tensor",
+                math="f(a, b) = a * b;  df/da = b;  df/db = a")
+POW = define_op("pow", lambda a, n: a ** n, local=_pow_local, symbol="**", uses_ctx=True,
+                kind="tensor", domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5, 0),
+                math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)")
+POW_TENSOR = define_op("pow_tensor", np.power, local=_pow_tensor_local, symbol="**", arity=2,
+                       kind="tensor", domain=[POSITIVE, [(-2.0, 2.0)]],
+                       math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  "
+                            "df/db = a ** b * log(a)")
+EXP = define_op("exp", np.exp, local=lambda node: (node.data,), kind="tensor",
+                math="f(a) = e ** a;  df/da = e ** a")
+LOG = define_op("log", np.log, local=lambda node: (1 / _only(node),), kind="tensor",
+                domain=[POSITIVE], math="f(a) = ln(a);  df/da = 1 / a")
+TANH = define_op("tanh", np.tanh, local=lambda node: (1 - node.data * node.data,), kind="tensor",
+                 math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
+SIGMOID = define_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1 - node.data),),
+                    symbol="σ", kind="tensor",
+                    math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
+RELU = define_op("relu", lambda a: np.maximum(a, 0), local=lambda node: (node.data > 0,),
+                 symbol="ReLU", kind="tensor", domain=[AWAY_FROM_ZERO],
+                 math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0")
+ABS = define_op("abs", np.abs, local=lambda node: (np.sign(_only(node)),), symbol="|a|",
+                kind="tensor", domain=[AWAY_FROM_ZERO], math="f(a) = |a|;  df/da = sign(a)")
+SQRT = define_op("sqrt", np.sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
+                 kind="tensor", domain=[POSITIVE],
+                 math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))")
+MAXIMUM = define_op("maximum", np.maximum, local=_maximum_local, arity=2, kind="tensor",
+                    math="f(a, b) = max(a, b);  df/da = 1 if a > b, 1/2 if a == b, else 0;  "
+                         "df/db likewise")
+WHERE = define_op("where", lambda a, b, cond: np.where(cond, a, b), local=_where_local,
+                  arity=2, uses_ctx=True, kind="tensor",
+                  math="f(a, b) = a if cond else b  (cond a constant mask);  "
+                       "df/da = cond;  df/db = not cond")
+
+
+# ---- linear algebra and reductions: vector-Jacobian products ----------------------------------
+
+def _matmul_vjp(node: Any, up: np.ndarray) -> tuple:
+    a, b = node._prev
+    A, B = a.data, b.data
+    if A.ndim == 2 and B.ndim == 2:  # the common case: transposed views, no copies
+        return (up @ B.T if a.requires_grad else None, A.T @ up if b.requires_grad else None)
+    # 1-D operands act as a row (left) or a column (right): restore those axes in ``up``.
+    A2 = A[None, :] if A.ndim == 1 else A
+    B2 = B[:, None] if B.ndim == 1 else B
+    up2 = up[..., None] if B.ndim == 1 else up
+    up2 = up2[..., None, :] if A.ndim == 1 else up2
+    ga = gb = None
+    if a.requires_grad:  # the engine sums broadcast batch axes back to a's shape
+        ga = up2 @ np.swapaxes(B2, -1, -2)
+        ga = ga[..., 0, :] if A.ndim == 1 else ga
+    if b.requires_grad:
+        if B2.ndim == 2:  # batched @ matrix: one matmul over all the batch rows
+            gb = A2.reshape(-1, A2.shape[-1]).T @ up2.reshape(-1, up2.shape[-1])
+        else:
+            gb = np.swapaxes(A2, -1, -2) @ up2
+        gb = gb[..., 0] if B.ndim == 1 else gb
+    return ga, gb
+
+
+def _expand(up: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """``up`` with the reduced axes put back as size 1, so it broadcasts against the input."""
+    if axes is None or keepdims:
+        return up
+    return np.expand_dims(up, axes)
+
+
+def _sum_vjp(node: Any, up: np.ndarray) -> tuple:
+    (a,) = node._prev
+    axes, keepdims = node._ctx
+    grad = np.empty(a.data.shape, dtype=up.dtype)  # materialised: BLAS wants real strides
+    grad[...] = _expand(up, axes, keepdims)
+    return (grad,)
+
+
+def _max_vjp(node: Any, up: np.ndarray) -> tuple:
+    (a,) = node._prev
+    axes, keepdims = node._ctx
+    out = _expand(node.data, axes, keepdims)
+    winners = a.data == out
+    count = winners.sum(axis=axes, keepdims=True).astype(up.dtype)  # ties share equally
+    return (winners * (_expand(up, axes, keepdims) / count),)
+
+
+def _sum(a: np.ndarray, ctx: tuple) -> np.ndarray:
+    return np.sum(a, axis=ctx[0], keepdims=ctx[1])
+
+
+def _max(a: np.ndarray, ctx: tuple) -> np.ndarray:
+    return np.max(a, axis=ctx[0], keepdims=ctx[1])
+
+
+MATMUL = define_op("matmul", np.matmul, vjp=_matmul_vjp, symbol="@", arity=2, kind="tensor",
+                   math="f(A, B) = A @ B;  dL/dA = dL/df @ B^T;  dL/dB = A^T @ dL/df")
+SUM = define_op("sum", _sum, vjp=_sum_vjp, symbol="Σ", uses_ctx=True, kind="tensor",
+                ctx_examples=((None, False), ((0,), True), ((-1,), False)),
+                math="f(a) = sum of a over the axes;  dL/da = dL/df copied along the axes")
+MAX = define_op("max", _max, vjp=_max_vjp, uses_ctx=True, kind="tensor",
+                ctx_examples=((None, False), ((0,), True), ((-1,), False)),
+                math="f(a) = max of a over the axes;  dL/da = dL/df where a is the max "
+                     "(split equally among ties), else 0")
+
+
+# ---- shape ops: views forward, the inverse view backward --------------------------------------
+
+def _getitem_vjp(node: Any, up: np.ndarray) -> tuple:
+    (a,) = node._prev
+    index, advanced = node._ctx
+    grad = np.zeros(a.data.shape, dtype=up.dtype)
+    if advanced:  # integer arrays may pick an element twice: add, don't overwrite
+        np.add.at(grad, index, up)
+    else:
+        grad[index] = up
+    return (grad,)
+
+
+def _concatenate_vjp(node: Any, up: np.ndarray) -> tuple:
+    axis = node._ctx
+    ends = np.cumsum([p.data.shape[axis] for p in node._prev])[:-1]
+    parts = np.split(up, ends, axis=axis)
+    return tuple(_needed(p, part) for p, part in zip(node._prev, parts))
+
+
+RESHAPE = define_op("reshape", lambda a, shape: a.reshape(shape),
+                    vjp=lambda node, up: (up.reshape(node._prev[0].data.shape),),
+                    uses_ctx=True, kind="tensor", ctx_examples=((-1,),),
+                    math="f(a) = a with a new shape;  dL/da = dL/df reshaped back")
+TRANSPOSE = define_op("transpose", lambda a, axes: a.transpose(axes),
+                      vjp=lambda node, up: (up.transpose(np.argsort(node._ctx)),),
+                      symbol="T", uses_ctx=True, kind="tensor",
+                      math="f(a) = a with its axes permuted;  dL/da = dL/df with the inverse "
+                           "permutation")
+GETITEM = define_op("getitem", lambda a, ctx: a[ctx[0]], vjp=_getitem_vjp, symbol="[]",
+                    uses_ctx=True, kind="tensor",
+                    math="f(a) = a[index];  dL/da = zeros with dL/df added at index")
+CONCATENATE = define_op("concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]),
+                        vjp=_concatenate_vjp, symbol="cat", arity=2, uses_ctx=True,
+                        kind="tensor",
+                        math="f(a, b, ...) = [a, b, ...] joined along an axis (any number of "
+                             "inputs);  dL/da, dL/db, ... = dL/df split at the same places")

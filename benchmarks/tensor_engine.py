@@ -1,0 +1,179 @@
+"""Tensor engine benchmark: float32 training steps, glassgrad against PyTorch CPU in one run.
+
+One step is forward + cross-entropy loss + backward + an SGD update of every parameter, on a
+fixed random batch, with 2 threads for both libraries (BLAS for numpy, intra-op for torch). The
+models are the same on both sides, written with Tensor ops and ``autograd.functional`` here and
+with ``torch.nn`` there:
+
+- ``mlp``: MLP 784-128-64-10 (ReLU) at batch 128;
+- ``cnn8``: the Keras mnist_cnn model (conv 32 3x3, conv 64 3x3, max-pool 2, dense 128,
+  dense 10; ReLU) on 1x8x8 inputs at batch 64;
+- ``cnn28``: the same model on 1x28x28 inputs (MNIST) at batch 128.
+
+The two libraries alternate step by step (so both see the same machine state) and the medians
+of the step times are compared. Needs torch (``pip install 'glassgrad[bench]'``).
+
+    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def _threads_from_argv(default: int = 2) -> int:
+    for k, arg in enumerate(sys.argv):
+        if arg == "--threads" and k + 1 < len(sys.argv):
+            return int(sys.argv[k + 1])
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+    return default
+
+
+# BLAS reads its thread count when numpy is first imported, so set it before that.
+_THREADS = _threads_from_argv()
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = str(_THREADS)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+from autograd import functional as F
+
+LR = 0.01
+
+
+# ---- glassgrad models -------------------------------------------------------------------------
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, ...], fan_in: int) -> Tensor:
+    bound = 1.0 / np.sqrt(fan_in)  # PyTorch's default init range for Linear and Conv2d
+    return Tensor(rng.uniform(-bound, bound, shape).astype(np.float32), requires_grad=True)
+
+
+def glass_mlp(rng: np.random.Generator) -> tuple[list[Tensor], object]:
+    sizes = [784, 128, 64, 10]
+    params = []
+    for nin, nout in zip(sizes[:-1], sizes[1:]):
+        params += [_uniform(rng, (nin, nout), nin), _uniform(rng, (nout,), nin)]
+
+    def forward(x: Tensor) -> Tensor:
+        for k in range(0, len(params), 2):
+            x = x @ params[k] + params[k + 1]
+            if k < len(params) - 2:
+                x = x.relu()
+        return x
+
+    return params, forward
+
+
+def glass_cnn(rng: np.random.Generator, side: int) -> tuple[list[Tensor], object]:
+    flat = 64 * ((side - 4) // 2) ** 2
+    params = [_uniform(rng, (32, 1, 3, 3), 9), _uniform(rng, (32,), 9),
+              _uniform(rng, (64, 32, 3, 3), 288), _uniform(rng, (64,), 288),
+              _uniform(rng, (flat, 128), flat), _uniform(rng, (128,), flat),
+              _uniform(rng, (128, 10), 128), _uniform(rng, (10,), 128)]
+    w1, b1, w2, b2, w3, b3, w4, b4 = params
+
+    def forward(x: Tensor) -> Tensor:
+        x = F.conv2d(x, w1, b1).relu()
+        x = F.conv2d(x, w2, b2).relu()
+        x = F.max_pool2d(x, 2).flatten(1)
+        x = (x @ w3 + b3).relu()
+        return x @ w4 + b4
+
+    return params, forward
+
+
+def glass_step(params: list[Tensor], forward: object, x: np.ndarray, y: np.ndarray) -> float:
+    logits = forward(Tensor(x))
+    loss = -F.log_softmax(logits)[np.arange(len(y)), y].mean()
+    loss.backward()
+    with no_grad():
+        for p in params:
+            p.data -= LR * p.grad
+            p.grad = None
+    return loss.item()
+
+
+# ---- the same models in PyTorch ---------------------------------------------------------------
+
+def torch_model(torch: object, name: str, side: int) -> object:
+    nn = torch.nn
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
+                             nn.Linear(64, 10))
+    flat = 64 * ((side - 4) // 2) ** 2
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(flat, 128), nn.ReLU(),
+                         nn.Linear(128, 10))
+
+
+def torch_step(torch: object, model: object, opt: object, x: object, y: object) -> float:
+    opt.zero_grad(set_to_none=True)
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+CASES = {  # name: (batch, input shape, description)
+    "mlp": (128, (784,), "MLP 784-128-64-10, batch 128"),
+    "cnn8": (64, (1, 8, 8), "mnist_cnn on 8x8, batch 64"),
+    "cnn28": (128, (1, 28, 28), "mnist_cnn on 28x28, batch 128"),
+}
+
+
+def run_case(torch: object, name: str, repeats: int) -> tuple[float, float]:
+    batch, shape, _ = CASES[name]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, *shape)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
+    params, forward = glass_mlp(rng) if name == "mlp" else glass_cnn(rng, shape[-1])
+    model = torch_model(torch, name, shape[-1])
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    warmup = max(3, repeats // 10)
+    times: dict[str, list[float]] = {"glassgrad": [], "torch": []}
+    for k in range(warmup + repeats):
+        t0 = time.perf_counter()
+        glass_step(params, forward, x, y)
+        t1 = time.perf_counter()
+        torch_step(torch, model, opt, tx, ty)
+        t2 = time.perf_counter()
+        if k >= warmup:
+            times["glassgrad"].append(t1 - t0)
+            times["torch"].append(t2 - t1)
+    return statistics.median(times["glassgrad"]), statistics.median(times["torch"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    try:
+        import torch
+    except ImportError:
+        sys.exit("this benchmark compares against PyTorch: pip install 'glassgrad[bench]'")
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    print(f"float32 training step (forward + backward + SGD), {args.threads} threads, median of "
+          f"{args.repeats} alternating steps; numpy {np.__version__}, torch {torch.__version__}")
+    for name in args.models:
+        glass, ref = run_case(torch, name, args.repeats)
+        print(f"  {CASES[name][2]:32s} glassgrad {glass * 1e3:8.2f} ms   torch "
+              f"{ref * 1e3:8.2f} ms   ratio {glass / ref:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""autograd.functional: conv2d, max_pool2d, log_softmax/softmax and dropout beyond the op table's
+property tests: argument checking, stability, layouts through a whole network, PyTorch parity."""
+
+import numpy as np
+import pytest
+
+from autograd import Tensor, gradcheck, no_grad
+from autograd import functional as F
+
+from .tensor_cases import conv2d_reference
+
+
+def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    y = F.conv2d(Tensor(x), Tensor(w), stride=(2, 1), padding=(1, 0))
+    assert y.shape == (2, 4, 4, 5)
+    np.testing.assert_allclose(y.data, conv2d_reference(x, w, np.zeros(4), (2, 1), (1, 0)),
+                               rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda a, b: F.conv2d(a, b, stride=(2, 1), padding=(1, 0)),
+                     Tensor(x[:1, :2, :5, :4].copy(), requires_grad=True),
+                     Tensor(w[:2, :2].copy(), requires_grad=True))
+
+
+def test_conv2d_and_max_pool2d_argument_errors():
+    x, w = Tensor(np.ones((1, 3, 5, 5))), Tensor(np.ones((2, 1, 3, 3)))
+    with pytest.raises(ValueError, match=r"conv2d: input shape \(1, 3, 5, 5\) has 3 channels "
+                                         r"but weight shape \(2, 1, 3, 3\) expects 1"):
+        F.conv2d(x, w)
+    with pytest.raises(ValueError, match=r"conv2d: input must be 4-D \(N, C, H, W\), got shape "
+                                         r"\(3, 5, 5\)"):
+        F.conv2d(Tensor(np.ones((3, 5, 5))), w)
+    with pytest.raises(ValueError, match=r"conv2d: bias shape \(3,\) does not match the 2 "
+                                         "output channels"):
+        F.conv2d(Tensor(np.ones((1, 1, 5, 5))), w, Tensor(np.ones(3)))
+    with pytest.raises(ValueError, match="conv2d: kernel 3x3 is larger than the padded input "
+                                         "2x2"):
+        F.conv2d(Tensor(np.ones((1, 1, 2, 2))), w)
+    with pytest.raises(ValueError, match="conv2d: stride must be at least 1, got 0"):
+        F.conv2d(Tensor(np.ones((1, 1, 5, 5))), w, stride=0)
+    with pytest.raises(TypeError, match="conv2d: padding must be an int or a pair of ints, got "
+                                        "1.5"):
+        F.conv2d(Tensor(np.ones((1, 1, 5, 5))), w, padding=1.5)
+    with pytest.raises(TypeError, match="conv2d: weight must be a Tensor or a numpy array, got "
+                                        "list"):
+        F.conv2d(x, [[1.0]])
+    with pytest.raises(ValueError, match="max_pool2d: kernel 3x3 is larger than the input 2x2"):
+        F.max_pool2d(Tensor(np.ones((1, 1, 2, 2))), 3)
+
+
+def test_a_small_cnn_matches_pytorch_in_float32():
+    """conv -> relu -> conv (padding) -> relu -> pool -> flatten -> dense, values and every
+    gradient: exercises the channels-last layouts that pass between the ops."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    arrays = {"x": rng.standard_normal((4, 2, 9, 9)), "w1": rng.standard_normal((5, 2, 3, 3)),
+              "b1": rng.standard_normal(5), "w2": rng.standard_normal((6, 5, 3, 3)),
+              "b2": rng.standard_normal(6), "w3": rng.standard_normal((6 * 3 * 3, 3))}
+    arrays = {k: (v * 0.3).astype(np.float32) for k, v in arrays.items()}
+    labels = np.array([0, 2, 1, 2])
+
+    def net(lib, t):
+        h = lib.conv2d(t["x"], t["w1"], t["b1"]).relu()
+        h = lib.conv2d(h, t["w2"], t["b2"], stride=1, padding=1).relu()
+        h = lib.max_pool2d(h, 2).flatten(1)
+        return lib.log_softmax(h @ t["w3"], -1)
+
+    ours = {k: Tensor(v, requires_grad=k != "x") for k, v in arrays.items()}
+    theirs = {k: torch.tensor(v, requires_grad=k != "x") for k, v in arrays.items()}
+    out = net(F, ours)
+    ref = net(torch.nn.functional, theirs)
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-4, atol=1e-5)
+    (-out[np.arange(4), labels].mean()).backward()
+    (-ref[torch.arange(4), torch.tensor(labels)].mean()).backward()
+    for k in arrays:
+        if k != "x":
+            assert ours[k].grad.dtype == np.float32
+            np.testing.assert_allclose(ours[k].grad, theirs[k].grad.numpy(), rtol=1e-3,
+                                       atol=1e-5)
+
+
+def test_log_softmax_is_stable_and_softmax_sums_to_one():
+    x = Tensor([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]], requires_grad=True)
+    logp = F.log_softmax(x)
+    assert np.all(np.isfinite(logp.data)) and logp.data[0, 0] == 0.0
+    p = F.softmax(x, axis=1)
+    np.testing.assert_allclose(p.data.sum(axis=1), [1.0, 1.0])
+    assert gradcheck(lambda t: F.softmax(t, axis=0), Tensor(np.random.default_rng(0)
+                                                           .standard_normal((3, 2)),
+                                                           requires_grad=True))
+
+
+def test_dropout_scales_kept_values_and_is_reproducible():
+    x = Tensor(np.ones((100, 100), np.float32), requires_grad=True)
+    y = F.dropout(x, 0.25, rng=0)
+    kept = y.data != 0
+    assert y.dtype == np.float32 and set(np.unique(y.data)) <= {0.0, np.float32(1 / 0.75)}
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_array_equal(F.dropout(x, 0.25, rng=0).data, y.data)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad != 0, kept)
+    assert F.dropout(x, 0.5, training=False) is x and F.dropout(x, 0.0) is x
+    assert np.all(F.dropout(x, 1.0).data == 0)
+    with no_grad():
+        assert not F.dropout(x, 0.5).requires_grad
+
+
+def test_dropout_argument_errors():
+    x = Tensor(np.ones(3))
+    with pytest.raises(ValueError, match=r"dropout: p must be in \[0, 1\], got 1.5"):
+        F.dropout(x, 1.5)
+    with pytest.raises(TypeError, match="dropout: p must be a number, got str"):
+        F.dropout(x, "0.5")
+    with pytest.raises(TypeError, match="dropout: needs a floating-point tensor, got dtype "
+                                        "int64"):
+        F.dropout(Tensor([1, 2]), 0.5)
