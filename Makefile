@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint bench dot clean
+.PHONY: demo test lint bench bench-mnist dot clean
 
 # The virtual environment, with the project editable and the extras each target needs.
 $(VENV)/.base: pyproject.toml
@@ -40,8 +40,14 @@ test: $(VENV)/.base dot
 lint: $(VENV)/.lint
 	$(VENV)/bin/ruff check .
 
+# Benchmarks run on demand, never in the tests: each prints ratios against its peers in one run.
+# The MNIST training comparison takes about half an hour: make bench-mnist.
 bench: $(VENV)/.bench
 	$(PY) benchmarks/scalar_engine.py
+	$(PY) benchmarks/tensor_engine.py
+
+bench-mnist: $(VENV)/.bench
+	$(PY) benchmarks/mnist_cnn.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""glassgrad's nn: modules, layers, losses, optimizers and data, built on autograd's public face.
+"""glassgrad's nn: modules, layers, losses, optimizers, training, data; on autograd's public face.
 
 >>> import random
 >>> from autograd import Value
@@ -16,14 +16,19 @@ True
 """
 
 from . import data, datasets
+from .callbacks import Callback, EarlyStopping, LambdaCallback, TerminateOnNaN
 from .io import load_weights, save_weights
+from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module, is_parameter, parameter_size
 from .optim import SGD, Adam, Optimizer
 from .scalar import MLP, Layer, Neuron
+from .training import History, accuracy, evaluate, fit, predict
 
 __all__ = [
-    "MLP", "SGD", "Adam", "Layer", "Module", "Neuron", "Optimizer", "binary_cross_entropy",
-    "cross_entropy", "data", "datasets", "hinge", "is_parameter", "load_weights", "mse",
-    "parameter_size", "save_weights",
+    "MLP", "SGD", "Adam", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten",
+    "History", "LambdaCallback", "Layer", "MaxPool2D", "Module", "Neuron", "Optimizer", "ReLU",
+    "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
+    "cross_entropy", "data", "datasets", "evaluate", "fit", "hinge", "is_parameter",
+    "load_weights", "mse", "parameter_size", "predict", "save_weights",
 ]

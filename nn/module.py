@@ -7,10 +7,11 @@ assigned, looking inside lists, tuples and dicts, and descends into every module
 
 What counts as a parameter (see :func:`is_parameter`):
 
-- every :class:`autograd.Value` a module holds (micrograd's convention: a scalar model's weights
-  are plain Values);
-- any other node whose ``requires_grad`` is True and whose ``data`` is a numpy array (an
-  ``autograd.Tensor(..., requires_grad=True)``).
+- every leaf :class:`autograd.Value` a module holds (micrograd's convention: a scalar model's
+  weights are plain Values);
+- any other leaf node whose ``requires_grad`` is True and whose ``data`` is a numpy array (an
+  ``autograd.Tensor(..., requires_grad=True)``). Results computed from parameters are not leaves
+  and never count.
 
 >>> from autograd import Value
 >>> class Affine(Module):
@@ -41,17 +42,33 @@ __all__ = ["Module", "is_parameter", "parameter_size"]
 def is_parameter(obj: Any) -> bool:
     """True for a trainable leaf: a Value, or a node with ``requires_grad`` True and array data.
 
+    Only leaves count: a Tensor computed from parameters also has ``requires_grad`` True, but it
+    is an intermediate result (it has an op), so a module that keeps one in an attribute (say,
+    its last output) does not gain a parameter. Leaf-ness is read from ``is_leaf`` when the node
+    has that property, else from ``_op is None`` (autograd's node protocol).
+
     >>> import numpy as np
-    >>> from autograd import Value
+    >>> from autograd import Tensor, Value
     >>> is_parameter(Value(1.0)), is_parameter(np.zeros(3)), is_parameter(2.0)
     (True, False, False)
+    >>> w = Tensor(np.ones(2), requires_grad=True)
+    >>> is_parameter(w), is_parameter(w * 2)
+    (True, False)
     """
-    if isinstance(obj, Value):
-        return True
     if isinstance(obj, type | Module):
         return False
-    return getattr(obj, "requires_grad", False) is True and isinstance(
-        getattr(obj, "data", None), np.ndarray) and hasattr(obj, "grad")
+    if isinstance(obj, Value):
+        return _is_leaf(obj)
+    return (getattr(obj, "requires_grad", False) is True
+            and isinstance(getattr(obj, "data", None), np.ndarray) and hasattr(obj, "grad")
+            and _is_leaf(obj))
+
+
+def _is_leaf(node: Any) -> bool:
+    leaf = getattr(node, "is_leaf", None)
+    if isinstance(leaf, bool):
+        return leaf
+    return getattr(node, "_op", None) is None
 
 
 def parameter_size(p: Any) -> int:

@@ -124,9 +124,9 @@ def test_binary_cross_entropy_errors():
 
 @pytest.mark.parametrize("loss", [mse, hinge, binary_cross_entropy])
 def test_unsupported_inputs_are_type_errors(loss):
-    with pytest.raises(TypeError, match="must be a Value or a list of Values"):
+    with pytest.raises(TypeError, match="must be a Tensor, a Value or a list of Values"):
         loss(np.array([0.5]), [1])
-    with pytest.raises(TypeError, match="must be a Value or a list of Values"):
+    with pytest.raises(TypeError, match="must be a Tensor, a Value or a list of Values"):
         loss(0.5, 1)
     with pytest.raises(TypeError, match="must hold Values"):
         loss([Value(0.5), 0.5], [1, 1])

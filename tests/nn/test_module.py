@@ -87,6 +87,10 @@ def test_is_parameter():
     assert not is_parameter(np.zeros(2))
     assert not is_parameter(1.0)
     assert not is_parameter(Neuron(1))
+    assert not is_parameter(Value(1.0) * 2)  # a computed node is not a leaf: not a parameter
+    assert is_parameter(autograd.Tensor(np.ones(2), requires_grad=True))
+    assert not is_parameter(autograd.Tensor(np.ones(2), requires_grad=True) + 1.0)
+    assert not is_parameter(autograd.Tensor(np.ones(2)))  # no gradient wanted
 
 
 def test_unknown_attribute_is_an_attribute_error():

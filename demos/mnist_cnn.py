@@ -1,0 +1,134 @@
+"""Lesson 6, deep learning examples: a convolutional network learns to read MNIST digits.
+
+The architecture is Keras' mnist_cnn example: two 3x3 convolutions (32 and 64 filters, ReLU),
+2x2 max-pooling, dropout 0.25, a dense layer of 128 ReLU units, dropout 0.5 and 10 outputs,
+trained with Adam on the cross-entropy of the softmax. 1,199,882 parameters, 60,000 training
+images: computationally expensive to train, so the time of every epoch is printed.
+
+    python demos/mnist_cnn.py [--quick] [--out out] [--data DIR] [--epochs N] [--download]
+
+--data is where the four MNIST .gz files are (default ~/.cache/glassgrad/mnist); --download
+fetches missing ones (checksums verified). --quick trains on 1,500 images for a few seconds.
+MNIST: Yann LeCun and Corinna Cortes, CC BY-SA 3.0.
+"""
+
+# %%
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import demo_args, plt, save
+
+import nn
+
+
+def build_model(seed: int = 0) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2D(1, 32, 3, rng=seed), nn.ReLU(),
+        nn.Conv2D(32, 64, 3, rng=seed + 1), nn.ReLU(),
+        nn.MaxPool2D(2), nn.Dropout(0.25, rng=seed + 2), nn.Flatten(),
+        nn.Dense(9216, 128, rng=seed + 3), nn.ReLU(), nn.Dropout(0.5, rng=seed + 4),
+        nn.Dense(128, 10, rng=seed + 5),
+    )
+
+
+def extra_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "glassgrad" / "mnist")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--download", action="store_true")
+    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
+    return args
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+# %%
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    args = demo_args(__doc__.splitlines()[0], argv)
+    more = extra_args(argv)
+    try:
+        (x_train, y_train), (x_test, y_test) = nn.datasets.load_mnist(more.data,
+                                                                      download=more.download)
+    except (FileNotFoundError, ConnectionError) as error:
+        raise SystemExit(f"mnist_cnn: {error}\n(run with --download to fetch them, or "
+                         "--data DIR to point at a folder that has them)") from None
+    if args.quick:
+        x_train, y_train = x_train[:1500], y_train[:1500]
+        x_test, y_test = x_test[:300], y_test[:300]
+    epochs = more.epochs or (1 if args.quick else 2)
+    print(f"{len(x_train)} training images, {len(x_test)} test images, {epochs} epoch(s)")
+
+    model = build_model()
+    print(model.summary(input_shape=(1, 28, 28)))
+    history = nn.fit(model, x_train, y_train, loss="cross_entropy",
+                     optimizer=nn.Adam(model.parameters(), lr=1e-3), epochs=epochs,
+                     batch_size=128, validation_split=0.1, metrics=["accuracy"],
+                     verbose=1, rng=0)
+    for epoch, seconds in zip(history.epoch, history.times):
+        print(f"epoch {epoch + 1}: {seconds:.1f} s")
+    t0 = time.perf_counter()
+    test = nn.evaluate(model, x_test, y_test, loss="cross_entropy", metrics=["accuracy"])
+    logits = nn.predict(model, x_test)
+    predicted = logits.argmax(axis=1)
+    print(f"test accuracy {test['accuracy']:.2%}, test loss {test['loss']:.4f} "
+          f"({time.perf_counter() - t0:.1f} s to evaluate)")
+
+    # %% Learning curves
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    epochs_axis = np.arange(1, len(history.epoch) + 1)
+    for key, style in (("loss", "o-"), ("val_loss", "s--")):
+        loss_ax.plot(epochs_axis, history.history[key], style, label=key)
+    for key, style in (("accuracy", "o-"), ("val_accuracy", "s--")):
+        acc_ax.plot(epochs_axis, history.history[key], style, label=key)
+    loss_ax.set(title="cross-entropy", xlabel="epoch", ylabel="loss")
+    acc_ax.set(title="accuracy", xlabel="epoch", ylabel="fraction correct")
+    loss_ax.legend()
+    acc_ax.legend()
+    save(fig, args.out, "mnist_curves.png")
+
+    # %% Confusion matrix on the test set
+    matrix = confusion_matrix(y_test, predicted)
+    fig, ax = plt.subplots(figsize=(5.5, 5), layout="constrained")
+    shown = ax.imshow(matrix, cmap="Blues")
+    for i in range(10):
+        for j in range(10):
+            ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                    color="white" if matrix[i, j] > matrix.max() / 2 else "black")
+    ax.set(title=f"confusion matrix (test accuracy {test['accuracy']:.2%})",
+           xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10))
+    fig.colorbar(shown, ax=ax, shrink=0.8)
+    save(fig, args.out, "mnist_confusion.png")
+
+    # %% The 32 kernels the first convolution learned
+    kernels = model[0].weight.data[:, 0]
+    fig, axes = plt.subplots(4, 8, figsize=(8, 4.3), layout="constrained")
+    for k, ax in enumerate(axes.flat):
+        ax.imshow(kernels[k], cmap="gray")
+        ax.set(xticks=[], yticks=[])
+    fig.suptitle("first-layer 3x3 kernels")
+    save(fig, args.out, "mnist_kernels.png")
+
+    # %% Misclassified test digits
+    wrong = np.flatnonzero(predicted != y_test)[:24]
+    fig, axes = plt.subplots(3, 8, figsize=(9, 4), layout="constrained")
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, k in zip(axes.flat, wrong):
+        ax.imshow(x_test[k, 0], cmap="gray_r")
+        ax.set_title(f"{y_test[k]} read as {predicted[k]}", fontsize=8)
+    fig.suptitle(f"misclassified test digits ({(predicted != y_test).sum()} of {len(y_test)})")
+    save(fig, args.out, "mnist_misclassified.png")
+    return {"accuracy": test["accuracy"], "seconds": float(sum(history.times))}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""Layers on Tensors: Dense, Conv2D, MaxPool2D, Flatten, Dropout, activations and Sequential.
+
+Images use PyTorch's layout, (batch, channels, height, width). Every parameter is a float32
+``Tensor(..., requires_grad=True)`` held in an attribute (``weight``, ``bias``), so
+:meth:`nn.Module.parameters` finds it.
+
+**Initialisation.** Weights are drawn from Glorot (Xavier) uniform, Keras' default:
+
+    w ~ U(-limit, limit),   limit = sqrt(6 / (fan_in + fan_out))
+
+which keeps the variance of activations and of gradients roughly constant from layer to layer
+(fan_in = in_features, or in_channels * kh * kw for a convolution; fan_out likewise). Biases start
+at zero. ``init="he_uniform"`` gives He's limit sqrt(6 / fan_in), suited to deep ReLU stacks.
+The draw comes from ``rng`` (a ``numpy.random.Generator`` or an int seed) or, when ``rng`` is None,
+from numpy's global generator, so ``np.random.seed(0)`` makes a model reproducible.
+
+**Shapes for summary().** ``output_shape(input_shape)`` follows Keras: ``input_shape`` is one
+sample's shape, e.g. ``(1, 28, 28)``, or starts with None for the batch axis; the output starts
+with None. A shape that does not fit the layer is a ValueError naming the layer.
+
+>>> import numpy as np
+>>> np.random.seed(0)
+>>> model = Sequential(Conv2D(1, 4, 3), ReLU(), MaxPool2D(2), Flatten(), Dense(4 * 3 * 3, 2))
+>>> model(np.zeros((5, 1, 8, 8), dtype=np.float32)).shape
+(5, 2)
+>>> model.output_shape((1, 8, 8)), model.num_parameters()
+((None, 2), 114)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor
+from autograd import functional as F
+
+from .module import Module
+
+__all__ = [
+    "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D", "ReLU", "Sequential", "Sigmoid", "Tanh",
+]
+
+Shape = tuple[int | None, ...]
+_INITS = ("glorot_uniform", "he_uniform")
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+def _positive(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if value < 1:
+        raise ValueError(f"{owner}: {name} must be at least 1, got {value}")
+    return int(value)
+
+
+def _pair(owner: str, name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
+    items = tuple(value) if isinstance(value, tuple | list) else (value, value)
+    if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
+                              for v in items):
+        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in items):
+        raise ValueError(f"{owner}: {name} must be at least {minimum}, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def _generator(rng: Any) -> Any:
+    """A numpy Generator for ``rng`` (Generator or int seed), or the global ``np.random``."""
+    if rng is None:
+        return np.random
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(rng).__name__}")
+
+
+def _init_weight(owner: str, shape: tuple[int, ...], fan_in: int, fan_out: int, init: str,
+                 rng: Any) -> Tensor:
+    if init == "glorot_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+    elif init == "he_uniform":
+        limit = math.sqrt(6.0 / fan_in)
+    else:
+        raise ValueError(f"{owner}: init must be one of {', '.join(map(repr, _INITS))}, "
+                         f"got {init!r}")
+    data = _generator(rng).uniform(-limit, limit, size=shape).astype(np.float32)
+    return Tensor(data, requires_grad=True, label=f"{owner}.weight")
+
+
+def _zeros(owner: str, n: int) -> Tensor:
+    return Tensor(np.zeros(n, dtype=np.float32), requires_grad=True, label=f"{owner}.bias")
+
+
+def _as_tensor(owner: str, x: Any) -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor(x)
+    raise TypeError(f"{owner}: expected a Tensor or a numpy array, got {type(x).__name__}")
+
+
+def _batched(shape: Shape) -> Shape:
+    """``shape`` with a leading None (batch) axis unless it has one already."""
+    return shape if shape and shape[0] is None else (None, *shape)
+
+
+def _shape_error(owner: str, expected: str, got: Any) -> ValueError:
+    return ValueError(f"{owner}: expected input of shape {expected}, got {tuple(got)}")
+
+
+def _image_shape(owner: str, input_shape: Shape, channels: int | None) -> Shape:
+    """A (None or N, C, H, W) shape from one sample's (C, H, W) or a batched 4-D shape."""
+    shape = tuple(input_shape)
+    if len(shape) == 3:
+        shape = (None, *shape)
+    want = f"(batch, {channels if channels is not None else 'channels'}, height, width)"
+    if len(shape) != 4 or (channels is not None and shape[1] != channels):
+        raise _shape_error(owner, want, input_shape)
+    return shape
+
+
+# ---- layers with parameters ------------------------------------------------------------------
+
+class Dense(Module):
+    """A fully connected layer: ``y = x @ weight + bias``.
+
+    ``weight`` is (in_features, out_features), as Keras' kernel (PyTorch's ``Linear.weight`` is
+    its transpose); ``bias`` is (out_features,). The product acts on the last axis of ``x``.
+
+    Args:
+        in_features: size of each input sample's last axis.
+        out_features: size of each output sample's last axis.
+        init: ``"glorot_uniform"`` (default) or ``"he_uniform"``; see the module docstring.
+        rng: a numpy Generator or int seed for the initial weights (default: ``np.random``).
+    """
+
+    def __init__(self, in_features: int, out_features: int, init: str = "glorot_uniform",
+                 rng: Any = None) -> None:
+        self.in_features = _positive("Dense", "in_features", in_features)
+        self.out_features = _positive("Dense", "out_features", out_features)
+        self.weight = _init_weight("Dense", (self.in_features, self.out_features),
+                                   self.in_features, self.out_features, init, rng)
+        self.bias = _zeros("Dense", self.out_features)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor("Dense", x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise _shape_error(self._name(), f"(batch, {self.in_features})", x.shape)
+        return x @ self.weight + self.bias
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        shape = _batched(tuple(input_shape))
+        if len(shape) < 2 or shape[-1] != self.in_features:
+            raise _shape_error(self._name(), f"(batch, {self.in_features})", input_shape)
+        return (*shape[:-1], self.out_features)
+
+    def _name(self) -> str:
+        return f"Dense({self.in_features}, {self.out_features})"
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}"
+
+
+class Conv2D(Module):
+    """A 2-D convolution over (N, C, H, W) images (cross-correlation, as in PyTorch).
+
+        y[n, o, i, j] = bias[o] + sum_{c, p, q} weight[o, c, p, q] * x[n, c, s*i + p, s*j + q]
+
+    on the input padded with ``padding`` zeros; the output is (N, out_channels, OH, OW) with
+    OH = (H + 2 * padding - kh) // stride + 1 (OW likewise). ``weight`` is
+    (out_channels, in_channels, kh, kw), as PyTorch's.
+
+    Args:
+        in_channels, out_channels: channels of the input and of the output.
+        kernel_size: an int or a pair (kh, kw).
+        stride, padding: ints or pairs.
+        init, rng: as for :class:`Dense` (fan_in = in_channels*kh*kw, fan_out = out_channels*kh*kw).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                 init: str = "glorot_uniform", rng: Any = None) -> None:
+        self.in_channels = _positive("Conv2D", "in_channels", in_channels)
+        self.out_channels = _positive("Conv2D", "out_channels", out_channels)
+        self.kernel_size = _pair("Conv2D", "kernel_size", kernel_size)
+        self.stride = _pair("Conv2D", "stride", stride)
+        self.padding = _pair("Conv2D", "padding", padding, minimum=0)
+        kh, kw = self.kernel_size
+        self.weight = _init_weight("Conv2D", (self.out_channels, self.in_channels, kh, kw),
+                                   self.in_channels * kh * kw, self.out_channels * kh * kw,
+                                   init, rng)
+        self.bias = _zeros("Conv2D", self.out_channels)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor("Conv2D", x)
+        self.output_shape(x.shape)  # a clear error for a shape that does not fit
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        n, c, h, w = _image_shape(self._name(), input_shape, self.in_channels)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        if h + 2 * ph < kh or w + 2 * pw < kw:
+            raise ValueError(f"{self._name()}: expected images of at least {kh - 2 * ph}x"
+                             f"{kw - 2 * pw} pixels, got {h}x{w} (input shape "
+                             f"{tuple(input_shape)})")
+        return (n, self.out_channels, (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
+
+    def _name(self) -> str:
+        return f"Conv2D({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        if self.stride != (1, 1):
+            text += f", stride={self.stride}"
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        return text
+
+
+# ---- layers without parameters ---------------------------------------------------------------
+
+class MaxPool2D(Module):
+    """Maximum over each ``kernel_size`` window of (N, C, H, W); ``stride`` defaults to it.
+
+    The output is (N, C, (H - kh) // sh + 1, (W - kw) // sw + 1); the gradient flows to the
+    (first) maximum of each window only.
+    """
+
+    def __init__(self, kernel_size: int | tuple[int, int],
+                 stride: int | tuple[int, int] | None = None) -> None:
+        self.kernel_size = _pair("MaxPool2D", "kernel_size", kernel_size)
+        self.stride = self.kernel_size if stride is None else _pair("MaxPool2D", "stride", stride)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor("MaxPool2D", x)
+        self.output_shape(x.shape)
+        return F.max_pool2d(x, self.kernel_size, self.stride)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        n, c, h, w = _image_shape(self._name(), input_shape, None)
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        if h < kh or w < kw:
+            raise ValueError(f"{self._name()}: expected images of at least {kh}x{kw} pixels, "
+                             f"got {h}x{w} (input shape {tuple(input_shape)})")
+        return (n, c, (h - kh) // sh + 1, (w - kw) // sw + 1)
+
+    def _name(self) -> str:
+        return f"MaxPool2D({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}"
+
+
+class Flatten(Module):
+    """Keep the batch axis, merge all the others: (N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor("Flatten", x)
+        if x.ndim < 1:
+            raise _shape_error("Flatten()", "(batch, ...)", x.shape)
+        return x.reshape(x.shape[0], -1)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        shape = _batched(tuple(input_shape))
+        return (shape[0], math.prod(shape[1:]))
+
+
+class Dropout(Module):
+    """While training, zero each element with probability ``p`` and scale the rest by 1/(1-p).
+
+    The expected value of every element is unchanged, so in evaluation mode
+    (:meth:`nn.Module.eval`) the layer is simply the identity.
+
+    Args:
+        p: the probability of dropping an element, in [0, 1).
+        rng: a numpy Generator or int seed for the masks; by default a generator seeded from
+            numpy's global generator when the layer is made (so ``np.random.seed`` fixes it).
+    """
+
+    def __init__(self, p: float, rng: Any = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a number, got {type(p).__name__} {p!r:.40}")
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        gen = _generator(rng)
+        self._rng = gen if gen is not np.random else np.random.default_rng(
+            np.random.randint(0, 2**31 - 1, size=4))
+
+    def forward(self, x: Any) -> Tensor:
+        return F.dropout(_as_tensor("Dropout", x), self.p, training=self.training, rng=self._rng)
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        return None if input_shape is None else _batched(tuple(input_shape))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class _Activation(Module):
+    """An elementwise function: the output has the input's shape."""
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        return None if input_shape is None else _batched(tuple(input_shape))
+
+
+class ReLU(_Activation):
+    """relu(x) = max(x, 0) elementwise; its derivative is 1 where x > 0, else 0."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor("ReLU", x).relu()
+
+
+class Tanh(_Activation):
+    """tanh(x) elementwise; its derivative is 1 - tanh(x)**2."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor("Tanh", x).tanh()
+
+
+class Sigmoid(_Activation):
+    """sigmoid(x) = 1 / (1 + e^-x) elementwise; its derivative is s * (1 - s)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor("Sigmoid", x).sigmoid()
+
+
+# ---- containers ------------------------------------------------------------------------------
+
+class Sequential(Module):
+    """Layers applied one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Indexing gives a layer (``model[0]``) or, with a slice, a Sequential of those layers that
+    shares their parameters; ``len`` and iteration go over the layers. Parameter names are
+    ``layers.<index>.<name>``, e.g. ``layers.0.weight``.
+
+    >>> model = Sequential(Dense(3, 4, rng=0), ReLU(), Dense(4, 1, rng=1))
+    >>> len(model), type(model[1]).__name__, [n for n, _ in model[:1].named_parameters()]
+    (3, 'ReLU', ['layers.0.weight', 'layers.0.bias'])
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        if len(layers) == 1 and isinstance(layers[0], list | tuple):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: layer {i} must be an nn.Module, got "
+                                f"{type(layer).__name__}")
+        self.layers = list(layers)
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        shape = input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        return shape
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)

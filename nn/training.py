@@ -1,0 +1,424 @@
+"""A Keras-like training loop for Tensor models: fit, evaluate, predict, History.
+
+One epoch of :func:`fit` is the course's minibatch SGD: the training samples are shuffled, cut into
+minibatches of ``batch_size`` (random samples without replacement, :func:`nn.data.batches`), and
+for each minibatch
+
+    pred = model(x_batch);  L = loss(pred, y_batch);  L.backward();  optimizer.step()
+
+``fit`` is for models whose parameters are Tensors (``nn.Dense``, ``nn.Conv2D``,
+``nn.Sequential``...). A scalar model on Values (``nn.MLP``) is trained with the plain loop above,
+written out (see ``nn``'s module docstring): ``fit`` says so with a TypeError.
+
+>>> import numpy as np
+>>> from nn import Adam, Dense, Sequential, data
+>>> np.random.seed(0)
+>>> x, y = data.make_line(64, rng=0)
+>>> model = Sequential(Dense(1, 1))
+>>> history = fit(model, x, y, "mse", Adam(model.parameters(), lr=0.1), epochs=30,
+...               batch_size=16, validation_split=0.25, verbose=0, rng=0)
+>>> sorted(history.history), len(history.epoch)
+(['loss', 'val_loss'], 30)
+>>> history.history["loss"][-1] < 0.05 < history.history["loss"][0]
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, Value, no_grad
+
+from . import losses
+from .callbacks import Callback
+from .data import _rng, batches
+from .module import Module
+
+try:  # tqdm is optional (the "demos" extra): without it, fit prints one line per epoch
+    from tqdm.auto import tqdm as _tqdm
+except ImportError:  # pragma: no cover - depends on the environment
+    _tqdm = None
+
+__all__ = ["History", "evaluate", "fit", "predict"]
+
+LossFn = Callable[[Tensor, Any], Tensor]
+_LOSSES: dict[str, LossFn] = {
+    "mse": losses.mse,
+    "cross_entropy": losses.cross_entropy,
+    "binary_cross_entropy": losses.binary_cross_entropy,
+    "binary_cross_entropy_with_logits":
+        lambda p, t: losses.binary_cross_entropy(p, t, from_logits=True),
+    "hinge": losses.hinge,
+}
+_SCORE_LOSSES = ("binary_cross_entropy_with_logits", "hinge")  # outputs are scores, not probs
+
+
+class History:
+    """What :func:`fit` recorded, as Keras' History.
+
+    Attributes:
+        history: ``{"loss": [...], "val_loss": [...], "accuracy": [...], ...}``, one float per
+            epoch: training means over the epoch's batches, validation over the whole set.
+        epoch: the epoch numbers that ran (from 0).
+        params: the run's settings: epochs, batch_size, steps (per epoch), samples,
+            validation_samples, metrics, verbose.
+        times: the wall-clock seconds of each epoch, validation included.
+        model: the trained model.
+    """
+
+    def __init__(self, model: Module, params: dict[str, Any]) -> None:
+        self.model = model
+        self.params = params
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.times: list[float] = []
+
+    def _record(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
+        self.epoch.append(epoch)
+        self.times.append(seconds)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __repr__(self) -> str:
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History(epochs={len(self.epoch)}{', ' + last if last else ''})"
+
+
+# ---- losses and metrics by name --------------------------------------------------------------
+
+def _loss_fn(loss: str | LossFn) -> tuple[LossFn, str]:
+    if isinstance(loss, str):
+        if loss not in _LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; the names are {', '.join(_LOSSES)} (or pass "
+                             "a function (pred, target) -> Tensor)")
+        return _LOSSES[loss], loss
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a function (pred, target) -> Tensor, got "
+                        f"{type(loss).__name__}")
+    return loss, getattr(loss, "__name__", "loss")
+
+
+def accuracy(pred: np.ndarray, target: np.ndarray, threshold: float = 0.5) -> float:
+    """The fraction of samples classified right.
+
+    With several outputs per sample (N, C), the predicted class is the argmax, compared with
+    integer labels (or the argmax of one-hot rows). With one output (N,) or (N, 1), the
+    prediction is positive when above ``threshold``: 0.5 for probabilities; :func:`fit` uses 0
+    for scores when the loss works on them (hinge, binary cross-entropy with logits). A positive
+    label is 1; a negative one is 0 or -1.
+
+    >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
+    0.5
+    >>> accuracy(np.array([0.9, 0.2, 0.6]), np.array([1, 0, 0]))
+    0.6666666666666666
+    """
+    pred, target = np.asarray(pred), np.asarray(target)
+    if pred.ndim >= 2 and pred.shape[-1] > 1:
+        labels = target.argmax(axis=-1) if target.shape == pred.shape else target
+        hits = pred.argmax(axis=-1) == labels.reshape(pred.shape[:-1])
+    else:
+        hits = (pred.reshape(-1) > threshold) == (target.reshape(-1) > 0)
+    return float(np.mean(hits))
+
+
+def _metric_fns(metrics: Sequence[Any], loss_name: str) -> list[tuple[str, Callable]]:
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    out = []
+    threshold = 0.0 if loss_name in _SCORE_LOSSES else 0.5
+    for m in metrics:
+        if m in ("accuracy", "acc"):
+            out.append(("accuracy", lambda p, t: accuracy(p, t, threshold)))
+        elif isinstance(m, str):
+            raise ValueError(f"unknown metric {m!r}; the named metric is 'accuracy' (or pass a "
+                             "function (pred ndarray, target ndarray) -> float)")
+        elif callable(m):
+            name = base = getattr(m, "__name__", "metric")
+            taken = {n for n, _ in out}
+            k = 2
+            while name in taken:  # two lambdas: "<lambda>", "<lambda>_2"
+                name, k = f"{base}_{k}", k + 1
+            out.append((name, m))
+        else:
+            raise TypeError(f"a metric must be a name or a function, got {type(m).__name__}")
+    return out
+
+
+# ---- checks ----------------------------------------------------------------------------------
+
+def _tensor_model(owner: str, model: Any) -> np.dtype:
+    """Check ``model`` is a Module with Tensor parameters; return their (common) float dtype."""
+    if not isinstance(model, Module):
+        raise TypeError(f"{owner}: model must be an nn.Module, got {type(model).__name__}")
+    params = model.parameters()
+    if any(isinstance(p, Value) for p in params):
+        raise TypeError(f"{owner}: {type(model).__name__} has Value parameters (a scalar, "
+                        f"micrograd-style model); {owner} works with Tensor models (nn.Dense, "
+                        "nn.Conv2D, nn.Sequential ...). Train a Value model with a plain loop: "
+                        "loss = nn.mse([model(x) for x in xs], ys); optimizer.zero_grad(); "
+                        "loss.backward(); optimizer.step()")
+    dtypes = {p.data.dtype for p in params}
+    return dtypes.pop() if len(dtypes) == 1 else np.dtype(np.float32)
+
+
+def _inputs(owner: str, x: Any, dtype: np.dtype) -> np.ndarray:
+    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if x.ndim == 0:
+        raise ValueError(f"{owner}: x must be an array of samples, not a scalar")
+    if len(x) == 0:
+        raise ValueError(f"{owner}: no samples")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: x must hold numbers, got dtype {x.dtype}")
+    # float64 data meets float32 weights: compute in the weights' dtype
+    return x.astype(dtype) if x.dtype != dtype else x
+
+
+def _arrays(owner: str, x: Any, y: Any, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    x = _inputs(owner, x, dtype)
+    y = np.asarray(y.data if isinstance(y, Tensor) else y)
+    if y.ndim == 0:
+        raise ValueError(f"{owner}: y must be an array of samples, not a scalar")
+    if len(x) != len(y):
+        raise ValueError(f"{owner}: x has {len(x)} samples but y has {len(y)}")
+    if y.dtype.kind == "f" and y.dtype != dtype:
+        y = y.astype(dtype)
+    return x, y
+
+
+def _positive_int(owner: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")
+    return int(value)
+
+
+@contextlib.contextmanager
+def _mode(model: Module, training: bool) -> Iterator[None]:
+    """Set train/eval mode for the block, then give every module back its previous mode."""
+    before = [(m, m.training) for m in model.modules()]
+    model.train(training)
+    try:
+        yield
+    finally:
+        for m, mode in before:
+            m.training = mode
+
+
+# ---- evaluate and predict --------------------------------------------------------------------
+
+def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
+    """The model's outputs for ``x``, batch by batch, in evaluation mode and under no_grad.
+
+    Returns one numpy array (the batches' outputs concatenated); the model's train/eval modes
+    are restored afterwards.
+    """
+    dtype = _tensor_model("predict", model)
+    x = _inputs("predict", x, dtype)
+    batch_size = _positive_int("predict", "batch_size", batch_size)
+    outs = []
+    with _mode(model, False), no_grad():
+        for start in range(0, len(x), batch_size):
+            out = model(Tensor(x[start:start + batch_size]))
+            outs.append(out.data if isinstance(out, Tensor) else np.asarray(out))
+    return np.concatenate(outs)
+
+
+def evaluate(model: Module, x: Any, y: Any, loss: str | LossFn, metrics: Sequence[Any] = (),
+             batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
+    """The loss and metrics on ``(x, y)``, in evaluation mode and under no_grad.
+
+    Each batch's loss and metrics are weighted by its size, so for a "mean" loss the result is
+    the mean over all samples. Returns ``{"loss": ..., "accuracy": ..., ...}``; ``verbose=1``
+    also prints it. The model's train/eval modes are restored afterwards.
+    """
+    dtype = _tensor_model("evaluate", model)
+    x, y = _arrays("evaluate", x, y, dtype)
+    loss_fn, loss_name = _loss_fn(loss)
+    batch_size = _positive_int("evaluate", "batch_size", batch_size)
+    result = _evaluate(model, x, y, loss_fn, _metric_fns(metrics, loss_name), batch_size)
+    if verbose:
+        print(_format(result))
+    return result
+
+
+def _evaluate(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn,
+              metric_fns: list[tuple[str, Callable]], batch_size: int) -> dict[str, float]:
+    totals = dict.fromkeys(["loss", *(name for name, _ in metric_fns)], 0.0)
+    with _mode(model, False), no_grad():
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            pred = model(Tensor(xb))
+            totals["loss"] += float(loss_fn(pred, yb).item()) * len(xb)
+            for name, fn in metric_fns:
+                totals[name] += float(fn(pred.data, yb)) * len(xb)
+    return {k: v / len(x) for k, v in totals.items()}
+
+
+def _format(logs: dict[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+# ---- fit -------------------------------------------------------------------------------------
+
+def _validation(x: np.ndarray, y: np.ndarray, split: Any, data: Any, gen: np.random.Generator,
+                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+    """Training arrays and the validation pair (or None)."""
+    if data is not None:
+        if split:
+            raise ValueError("fit: pass validation_split or validation_data, not both")
+        if not isinstance(data, tuple | list) or len(data) != 2:
+            raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
+        return x, y, _arrays("fit (validation_data)", data[0], data[1], dtype)
+    if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0 <= split < 1:
+        raise ValueError(f"fit: validation_split must be a number in [0, 1), got {split!r}")
+    if not split:
+        return x, y, None
+    n_val = round(split * len(x))
+    if n_val < 1 or n_val >= len(x):
+        raise ValueError(f"fit: validation_split={split} of {len(x)} samples leaves "
+                         f"{n_val} for validation and {len(x) - n_val} for training; both "
+                         "need at least one")
+    order = gen.permutation(len(x))  # shuffle first: sorted data must not end up in one side
+    val, train = order[:n_val], order[n_val:]
+    return x[train], y[train], (x[val], y[val])
+
+
+def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epochs: int = 1,
+        batch_size: int = 32, validation_split: float = 0.0, validation_data: Any = None,
+        shuffle: bool = True, metrics: Sequence[Any] = (), callbacks: Sequence[Callback] = (),
+        verbose: int = 1, rng: Any = None) -> History:
+    """Train a Tensor model with minibatches; return the :class:`History`.
+
+    Args:
+        model: an ``nn.Module`` whose parameters are Tensors (a Value model is a TypeError).
+        x, y: inputs and targets, the same number of samples along the first axis. Inputs are
+            cast to the parameters' dtype (float32 by default); so are floating targets.
+        loss: a function ``(pred, target) -> one-element Tensor`` or a name: "mse",
+            "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge".
+        optimizer: an ``nn.SGD``/``nn.Adam`` (anything with ``zero_grad()`` and ``step()``) over
+            the model's parameters.
+        epochs: passes over the training samples.
+        batch_size: samples per minibatch (the last one of an epoch may be smaller).
+        validation_split: the fraction of samples held out for validation, drawn at random
+            (after shuffling, so sorted data is split fairly, unlike Keras which takes the tail).
+        validation_data: ``(x_val, y_val)`` instead of a split.
+        shuffle: draw each epoch's minibatches at random (without replacement); else in order.
+        metrics: names ("accuracy") or functions ``(pred ndarray, target ndarray) -> float``.
+        callbacks: :class:`nn.Callback` objects (EarlyStopping, TerminateOnNaN, your own).
+        verbose: 0 silent; 1 a progress bar per epoch with the running loss (a printed line per
+            epoch when tqdm is not installed); 2 one printed line per epoch.
+        rng: None, an int seed or a numpy Generator, for the split and the minibatches.
+
+    Returns:
+        A :class:`History` with ``history["loss"]``, ``history["val_loss"]`` (with validation),
+        each metric and its ``"val_"`` twin, one float per epoch.
+
+    The model trains in training mode (dropout on); validation runs in evaluation mode under
+    ``no_grad``; afterwards every module gets back the mode it had. ``fit`` sets
+    ``model.stop_training = False`` first; a callback that sets it to True stops training after
+    the current batch (the epoch's validation and ``on_epoch_end`` still run).
+    """
+    dtype = _tensor_model("fit", model)
+    if not model.parameters():
+        raise ValueError(f"fit: {type(model).__name__} has no parameters to train")
+    if not (callable(getattr(optimizer, "step", None))
+            and callable(getattr(optimizer, "zero_grad", None))):
+        raise TypeError(f"fit: optimizer must have step() and zero_grad() (nn.SGD, nn.Adam), "
+                        f"got {type(optimizer).__name__}")
+    owned = {id(p) for p in getattr(optimizer, "params", ())}
+    if owned and not any(id(p) in owned for p in model.parameters()):
+        raise ValueError("fit: the optimizer holds none of the model's parameters (was it made "
+                         "for another model? pass model.parameters())")
+    epochs = _positive_int("fit", "epochs", epochs)
+    batch_size = _positive_int("fit", "batch_size", batch_size)
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callback {i} must be an nn.Callback, got {type(cb).__name__}")
+    loss_fn, loss_name = _loss_fn(loss)
+    metric_fns = _metric_fns(metrics, loss_name)
+    gen = _rng(rng)
+    x, y = _arrays("fit", x, y, dtype)
+    x, y, val = _validation(x, y, validation_split, validation_data, gen, dtype)
+
+    steps = math.ceil(len(x) / batch_size)
+    params = {"epochs": epochs, "batch_size": batch_size, "steps": steps, "samples": len(x),
+              "validation_samples": 0 if val is None else len(val[0]),
+              "metrics": ["loss", *(n for n, _ in metric_fns)], "verbose": verbose}
+    history = History(model, params)
+    for cb in callbacks:
+        cb.set_context(model, params, history)
+    model.stop_training = False
+    logs: dict[str, float] = {}
+    with _mode(model, True):
+        for cb in callbacks:
+            cb.on_train_begin(logs)
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch, logs)
+            bar = None
+            if verbose == 1 and _tqdm is not None:
+                bar = _tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch")
+            try:
+                logs = _train_epoch(model, x, y, loss_fn, optimizer, metric_fns, callbacks,
+                                    batch_size, shuffle, gen, bar)
+                if val is not None:
+                    scores = _evaluate(model, val[0], val[1], loss_fn, metric_fns,
+                                       max(batch_size, 256))
+                    logs.update({f"val_{n}": v for n, v in scores.items()})
+                if bar is not None:  # the finished bar shows the epoch's means
+                    bar.set_postfix_str(_format(logs), refresh=True)
+            finally:
+                if bar is not None:
+                    bar.close()
+            history._record(epoch, logs, time.perf_counter() - start)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
+            if verbose == 2 or (verbose and _tqdm is None):
+                print(f"Epoch {epoch + 1}/{epochs} - {history.times[-1]:.1f}s - {_format(logs)}")
+            if model.stop_training:
+                break
+        for cb in callbacks:
+            cb.on_train_end(logs)
+    return history
+
+
+def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, optimizer: Any,
+                 metric_fns: list[tuple[str, Callable]], callbacks: Sequence[Callback],
+                 batch_size: int, shuffle: bool, gen: np.random.Generator,
+                 bar: Any) -> dict[str, float]:
+    """One pass over the training samples; returns the epoch's size-weighted mean logs."""
+    totals = dict.fromkeys(["loss", *(n for n, _ in metric_fns)], 0.0)
+    seen = 0
+    for i, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=shuffle, rng=gen)):
+        for cb in callbacks:
+            cb.on_batch_begin(i, {"size": len(xb)})
+        model.zero_grad()
+        optimizer.zero_grad()
+        pred = model(Tensor(xb))
+        loss = loss_fn(pred, yb)
+        if not isinstance(loss, Tensor) or loss.size != 1:
+            raise TypeError(f"fit: the loss must return a one-element Tensor, got "
+                            f"{type(loss).__name__} {getattr(loss, 'shape', '')}")
+        loss.backward()
+        optimizer.step()
+        batch_logs = {"loss": float(loss.item())}
+        for name, fn in metric_fns:
+            batch_logs[name] = float(fn(pred.data, yb))
+        seen += len(xb)
+        for k, v in batch_logs.items():
+            totals[k] += v * len(xb)
+        for cb in callbacks:
+            cb.on_batch_end(i, batch_logs)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{totals['loss'] / seen:.4f}", refresh=False)
+        if model.stop_training:
+            break
+    return {k: v / seen for k, v in totals.items()}
