@@ -64,6 +64,9 @@ class GlassgradRun:
         self.optimizer = nn.Adam(model.parameters(), lr=lr)
         self.rng = np.random.default_rng(seed)
 
+    def set_lr(self, lr: float) -> None:
+        self.optimizer.lr = lr
+
     def epoch(self, number: int) -> dict:
         (x_train, y_train), (x_test, y_test) = self.data
         history = nn.fit(self.model, x_train, y_train, "cross_entropy", self.optimizer, epochs=1,
@@ -112,6 +115,10 @@ class TorchRun:
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def epoch(self, number: int) -> dict:
         torch, net, xt, yt, bs = self.torch, self.net, self.xt, self.yt, self.batch_size
@@ -172,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="train on the first N samples")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-decay", type=float, default=1.0,
+                        help="multiply the learning rate by this after every epoch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", choices=["glorot_uniform", "he_uniform"],
                         default="glorot_uniform", help="initial weights of both models")
@@ -186,7 +195,8 @@ def main(argv: list[str] | None = None) -> None:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     data = ((x_train, y_train), test)
     print(f"MNIST: {len(x_train)} training, {len(test[0])} test images; epochs {args.epochs}, "
-          f"batch {args.batch_size}, Adam lr {args.lr}, {args.init} init, seed {args.seed}; "
+          f"batch {args.batch_size}, Adam lr {args.lr} (x{args.lr_decay} per epoch), "
+          f"{args.init} init, seed {args.seed}; "
           f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs",
           flush=True)
 
@@ -207,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, list[dict]] = {run.name: [] for run in runs}
     for epoch in range(1, args.epochs + 1):  # alternate, so both see the same machine load
         for run in runs:
+            run.set_lr(args.lr * args.lr_decay ** (epoch - 1))
             load = os.getloadavg()[0]
             row = run.epoch(epoch)
             row["load"] = (load + os.getloadavg()[0]) / 2

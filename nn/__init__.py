@@ -16,7 +16,13 @@ True
 """
 
 from . import data, datasets
-from .callbacks import Callback, EarlyStopping, LambdaCallback, TerminateOnNaN
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    LambdaCallback,
+    LearningRateScheduler,
+    TerminateOnNaN,
+)
 from .io import load_weights, save_weights
 from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, hinge, mse
@@ -27,7 +33,8 @@ from .training import History, accuracy, evaluate, fit, predict
 
 __all__ = [
     "MLP", "SGD", "Adam", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten",
-    "History", "LambdaCallback", "Layer", "MaxPool2D", "Module", "Neuron", "Optimizer", "ReLU",
+    "History", "LambdaCallback", "LearningRateScheduler", "Layer", "MaxPool2D", "Module",
+    "Neuron", "Optimizer", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
     "cross_entropy", "data", "datasets", "evaluate", "fit", "hinge", "is_parameter",
     "load_weights", "mse", "parameter_size", "predict", "save_weights",

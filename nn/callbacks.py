@@ -30,7 +30,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Callback", "EarlyStopping", "LambdaCallback", "TerminateOnNaN"]
+__all__ = ["Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "TerminateOnNaN"]
 
 Logs = dict[str, float]
 
@@ -46,10 +46,14 @@ class Callback:
     model: Any = None
     params: dict[str, Any] | None = None
     history: Any = None
+    optimizer: Any = None
 
-    def set_context(self, model: Any, params: dict[str, Any], history: Any) -> None:
-        """Called by ``fit`` before training: remember the model, the run's params, the history."""
+    def set_context(self, model: Any, params: dict[str, Any], history: Any,
+                    optimizer: Any = None) -> None:
+        """Called by ``fit`` before training: remember the model, the run's params, the history
+        and the optimizer."""
         self.model, self.params, self.history = model, params, history
+        self.optimizer = optimizer
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         """Before the first epoch."""
@@ -204,3 +208,39 @@ class TerminateOnNaN(Callback):
             if self.print_fn is not None:
                 self.print_fn(self.message)
             self.stop()
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of every epoch, as Keras' callback does.
+
+    ``schedule(epoch, lr) -> new lr`` gets the epoch (from 0) and the current rate. A rate that
+    falls as training goes on lets the last steps settle instead of bouncing around a minimum.
+
+    >>> from autograd import Value
+    >>> from nn import Adam
+    >>> opt = Adam([Value(1.0)], lr=1e-3)
+    >>> halve = LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr / 2)
+    >>> halve.set_context(None, {}, None, opt)
+    >>> for epoch in range(3):
+    ...     halve.on_epoch_begin(epoch)
+    >>> opt.lr
+    0.00025
+    """
+
+    def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0) -> None:
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler: schedule must be callable (epoch, lr) -> lr, "
+                            f"got {type(schedule).__name__}")
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
+        if self.optimizer is None or not hasattr(self.optimizer, "lr"):
+            raise RuntimeError("LearningRateScheduler: needs an optimizer with an lr attribute; "
+                               "it is given one by fit()")
+        lr = self.schedule(epoch, self.optimizer.lr)
+        if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"LearningRateScheduler: the schedule returned {lr!r} for epoch "
+                             f"{epoch}; expected a positive number")
+        self.optimizer.lr = float(lr)
+        if self.verbose:
+            print(f"epoch {epoch + 1}: learning rate {lr:.3g}")

@@ -352,7 +352,7 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
               "metrics": ["loss", *(n for n, _ in metric_fns)], "verbose": verbose}
     history = History(model, params)
     for cb in callbacks:
-        cb.set_context(model, params, history)
+        cb.set_context(model, params, history, optimizer)
     model.stop_training = False
     logs: dict[str, float] = {}
     with _mode(model, True):

@@ -315,3 +315,30 @@ def test_fit_casts_float64_inputs_to_the_parameters_dtype():
         SGD(model.parameters(), lr=0.1), verbose=0)
     assert seen == [(np.float32, np.float32)]
     assert isinstance(predict(model, Tensor(np.ones((2, 3)))), np.ndarray)
+
+
+def test_learning_rate_scheduler_sets_the_rate_each_epoch():
+    import nn as nn_package
+
+    x, y = nn_package.data.make_line(32, rng=0)
+    model = nn_package.Sequential(nn_package.Dense(1, 1, rng=0))
+    optimizer = nn_package.SGD(model.parameters(), lr=0.1)
+    seen = []
+    schedule = nn_package.LearningRateScheduler(lambda epoch, lr: 0.1 * 0.5 ** epoch)
+    record = nn_package.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(optimizer.lr))
+    nn_package.fit(model, x, y, "mse", optimizer, epochs=3, batch_size=8, verbose=0, rng=0,
+                   callbacks=[schedule, record])
+    assert seen == [0.1, 0.05, 0.025]
+
+
+def test_learning_rate_scheduler_rejects_bad_rates():
+    import nn as nn_package
+    from autograd import Value
+
+    opt = nn_package.SGD([Value(1.0)], lr=0.1)
+    bad = nn_package.LearningRateScheduler(lambda epoch, lr: -1.0)
+    bad.set_context(None, {}, None, opt)
+    with pytest.raises(ValueError, match="the schedule returned -1.0 for epoch 0"):
+        bad.on_epoch_begin(0)
+    with pytest.raises(TypeError, match="schedule must be callable"):
+        nn_package.LearningRateScheduler(0.1)
