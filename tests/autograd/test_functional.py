@@ -114,3 +114,25 @@ def test_dropout_argument_errors():
     with pytest.raises(TypeError, match="dropout: needs a floating-point tensor, got dtype "
                                         "int64"):
         F.dropout(Tensor([1, 2]), 0.5)
+
+
+@pytest.mark.parametrize("kernel, stride, size", [(2, 2, 6), (2, 2, 7), (3, 2, 7), (2, 3, 8)])
+def test_max_pool2d_gradient_goes_to_the_first_maximum_on_ties(kernel, stride, size):
+    """ReLU outputs make ties common (all-zero windows): the whole gradient goes to the first
+    maximum in row-major order, exactly once, as in PyTorch."""
+    rng = np.random.default_rng(kernel * 10 + size)
+    data = np.maximum(rng.integers(-2, 2, size=(2, 3, size, size)), 0).astype(np.float64)
+    x = Tensor(data, requires_grad=True)
+    up = rng.standard_normal(F.max_pool2d(x, kernel, stride).shape)
+    F.max_pool2d(x, kernel, stride).backward(up)
+    oh = (size - kernel) // stride + 1
+    expected = np.zeros_like(data)
+    for n, c, i, j in np.ndindex(2, 3, oh, oh):
+        window = data[n, c, i * stride:i * stride + kernel, j * stride:j * stride + kernel]
+        p, q = np.unravel_index(np.argmax(window), window.shape)
+        expected[n, c, i * stride + p, j * stride + q] += up[n, c, i, j]
+    np.testing.assert_allclose(x.grad, expected)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(data, requires_grad=True)
+    torch.nn.functional.max_pool2d(t, kernel, stride).backward(torch.tensor(up))
+    np.testing.assert_allclose(x.grad, t.grad.numpy())
