@@ -263,20 +263,20 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
         if op is None:
             continue
         upstream = node.grad
-        if op.local is not None:
-            local = op.local(node)
-            # A local derivative of None means "this parent needs no gradient" (a constant).
-            contributions = (tuple(None if d is None else upstream * d for d in local)
-                             if record else None)
-            for parent, d in zip(node._prev, local):
-                if d is not None:
-                    parent._accumulate_grad(upstream * d)
+        if op.local is None:  # a vector-Jacobian product gives the contributions directly
+            local, contributions = None, op.vjp(node, upstream)
         else:
-            local = None
-            contributions = op.vjp(node, upstream)
-            for parent, contribution in zip(node._prev, contributions):
-                if contribution is not None:
-                    parent._accumulate_grad(contribution)
+            local = op.local(node)  # a local derivative of None: that parent needs no gradient
+            if not record:  # the fast path: multiply and accumulate, nothing kept
+                for parent, d in zip(node._prev, local):
+                    if d is not None:
+                        parent._accumulate_grad(upstream * d)
+                yield None
+                continue
+            contributions = tuple(None if d is None else upstream * d for d in local)
+        for parent, contribution in zip(node._prev, contributions):
+            if contribution is not None:
+                parent._accumulate_grad(contribution)
         if record:
             yield Step(index, total, node, names[node], names[root], op, upstream, node._prev,
                        tuple(names[p] for p in node._prev), local, tuple(contributions))
