@@ -12,6 +12,8 @@ import pytest
 
 from autograd import Value, save_html
 
+from .graphs import neuron as shared_neuron
+
 CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")
                  if shutil.which(name)), None)
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -22,13 +24,9 @@ needs_chromium = pytest.mark.skipif(
 
 
 def neuron() -> tuple[Value, Value]:
-    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, x
+    """The shared neuron graph: its output and its input x."""
+    o, nodes = shared_neuron()
+    return o, nodes["x"]
 
 
 @pytest.fixture(scope="module")

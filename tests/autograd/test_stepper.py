@@ -14,17 +14,9 @@ import pytest
 import autograd
 from autograd import Value, backward_steps, walk, walk_forward
 
+from .graphs import neuron
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def neuron() -> tuple[Value, dict[str, Value]]:
-    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x": x, "w": w, "b": b, "n": n}
 
 
 def grads(root: Value) -> list[float]:

@@ -15,18 +15,10 @@ from autograd.frames import backward_frames, forward_frames, save_frames
 from autograd.graphcheck import gradcheck_graph
 from autograd.viz import format_data, to_dot
 
+from .graphs import neuron
+
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="the graphviz program 'dot' is not installed")
-
-
-def neuron() -> tuple[Value, dict[str, Value]]:
-    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o, {"x": x, "w": w, "b": b, "n": n}
 
 
 def node_lines(dot: str) -> list[str]:
