@@ -30,9 +30,7 @@ from .tensor_nn_ops import (
     PoolContext,
 )
 
-__all__ = ["conv2d", "dropout", "log_softmax", "max_pool2d", "softmax"]
-
-_RNG = np.random.default_rng()
+__all__ = ["conv2d", "dropout", "int_pair", "log_softmax", "max_pool2d", "softmax"]
 
 
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int, int] = 1,
@@ -58,7 +56,8 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
     if b.shape != (o,):
         raise ValueError(f"conv2d: bias shape {b.shape} does not match the {o} output channels "
                          f"of weight shape {w.shape}")
-    stride, padding = _pair(stride, "conv2d", "stride", 1), _pair(padding, "conv2d", "padding", 0)
+    stride = int_pair("conv2d", "stride", stride)
+    padding = int_pair("conv2d", "padding", padding, minimum=0)
     h, wd = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
     if h < kh or wd < kw:
         raise ValueError(f"conv2d: kernel {kh}x{kw} is larger than the padded input {h}x{wd} "
@@ -73,8 +72,8 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
     x = _tensor(x, "max_pool2d", "input")
     if x.ndim != 4:
         raise ValueError(f"max_pool2d: input must be 4-D (N, C, H, W), got shape {x.shape}")
-    kernel = _pair(kernel_size, "max_pool2d", "kernel_size", 1)
-    stride = kernel if stride is None else _pair(stride, "max_pool2d", "stride", 1)
+    kernel = int_pair("max_pool2d", "kernel_size", kernel_size)
+    stride = kernel if stride is None else int_pair("max_pool2d", "stride", stride)
     if x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
         raise ValueError(f"max_pool2d: kernel {kernel[0]}x{kernel[1]} is larger than the input "
                          f"{x.shape[2]}x{x.shape[3]} (shape {x.shape})")
@@ -101,8 +100,8 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 def dropout(x: Tensor, p: float, training: bool = True,
             rng: np.random.Generator | int | None = None) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) while
-    training; the identity otherwise. ``rng``: a numpy Generator or a seed (default: a module
-    generator)."""
+    training; the identity otherwise. ``rng``: a numpy Generator or a seed (default: numpy's
+    global generator, so ``np.random.seed`` makes the masks reproducible)."""
     x = _tensor(x, "dropout", "input")
     if isinstance(p, bool) or not isinstance(p, numbers.Real):
         raise TypeError(f"dropout: p must be a number, got {type(p).__name__} {p!r:.60}")
@@ -115,7 +114,7 @@ def dropout(x: Tensor, p: float, training: bool = True,
     if p == 1:
         return x * 0.0
     if rng is None:
-        rng = _RNG
+        rng = np.random.default_rng(np.random.randint(2**31))  # seeded by np.random.seed
     elif not isinstance(rng, np.random.Generator):
         rng = np.random.default_rng(rng)
     draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
@@ -131,11 +130,18 @@ def _tensor(x: Any, name: str, what: str) -> Tensor:
     raise TypeError(f"{name}: {what} must be a Tensor or a numpy array, got {type(x).__name__}")
 
 
-def _pair(value: Any, name: str, what: str, minimum: int) -> tuple[int, int]:
+def int_pair(owner: str, what: str, value: Any, minimum: int = 1) -> tuple[int, int]:
+    """``value`` (an int, or a pair of ints, each at least ``minimum``) as a pair ``(h, w)``.
+
+    The check that kernel sizes, strides and paddings share; errors name ``owner`` and ``what``.
+
+    >>> int_pair("conv2d", "stride", 2), int_pair("conv2d", "padding", (0, 1), minimum=0)
+    ((2, 2), (0, 1))
+    """
     items = tuple(value) if isinstance(value, tuple | list) else (value, value)
     if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
                               for v in items):
-        raise TypeError(f"{name}: {what} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(f"{owner}: {what} must be an int or a pair of ints, got {value!r}")
     if any(v < minimum for v in items):
-        raise ValueError(f"{name}: {what} must be at least {minimum}, got {value!r}")
+        raise ValueError(f"{owner}: {what} must be at least {minimum}, got {value!r}")
     return int(items[0]), int(items[1])

@@ -94,7 +94,9 @@ class Op:
             nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
             return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
         from .tensor import Tensor, apply as tensor_apply  # noqa: I001
-        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a) for a in args)
+        # numbers take the dtype of the tensors they meet (float32 stays float32)
+        dtype = next((a.dtype for a in args if isinstance(a, Tensor)), None)
+        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a, dtype=dtype) for a in args)
         return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
 
     def __str__(self) -> str:

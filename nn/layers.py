@@ -38,6 +38,7 @@ import numpy as np
 
 from autograd import Tensor
 from autograd import functional as F
+from autograd.functional import int_pair
 
 from .module import Module
 
@@ -58,16 +59,6 @@ def _positive(owner: str, name: str, value: Any) -> int:
     if value < 1:
         raise ValueError(f"{owner}: {name} must be at least 1, got {value}")
     return int(value)
-
-
-def _pair(owner: str, name: str, value: Any, minimum: int = 1) -> tuple[int, int]:
-    items = tuple(value) if isinstance(value, tuple | list) else (value, value)
-    if len(items) != 2 or any(isinstance(v, bool) or not isinstance(v, numbers.Integral)
-                              for v in items):
-        raise TypeError(f"{owner}: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in items):
-        raise ValueError(f"{owner}: {name} must be at least {minimum}, got {value!r}")
-    return int(items[0]), int(items[1])
 
 
 def _generator(rng: Any) -> Any:
@@ -192,9 +183,9 @@ class Conv2D(Module):
                  init: str = "glorot_uniform", rng: Any = None) -> None:
         self.in_channels = _positive("Conv2D", "in_channels", in_channels)
         self.out_channels = _positive("Conv2D", "out_channels", out_channels)
-        self.kernel_size = _pair("Conv2D", "kernel_size", kernel_size)
-        self.stride = _pair("Conv2D", "stride", stride)
-        self.padding = _pair("Conv2D", "padding", padding, minimum=0)
+        self.kernel_size = int_pair("Conv2D", "kernel_size", kernel_size)
+        self.stride = int_pair("Conv2D", "stride", stride)
+        self.padding = int_pair("Conv2D", "padding", padding, minimum=0)
         kh, kw = self.kernel_size
         self.weight = _init_weight("Conv2D", (self.out_channels, self.in_channels, kh, kw),
                                    self.in_channels * kh * kw, self.out_channels * kh * kw,
@@ -240,8 +231,9 @@ class MaxPool2D(Module):
 
     def __init__(self, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] | None = None) -> None:
-        self.kernel_size = _pair("MaxPool2D", "kernel_size", kernel_size)
-        self.stride = self.kernel_size if stride is None else _pair("MaxPool2D", "stride", stride)
+        self.kernel_size = int_pair("MaxPool2D", "kernel_size", kernel_size)
+        self.stride = (self.kernel_size if stride is None
+                       else int_pair("MaxPool2D", "stride", stride))
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor("MaxPool2D", x)

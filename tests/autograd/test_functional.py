@@ -136,3 +136,11 @@ def test_max_pool2d_gradient_goes_to_the_first_maximum_on_ties(kernel, stride, s
     t = torch.tensor(data, requires_grad=True)
     torch.nn.functional.max_pool2d(t, kernel, stride).backward(torch.tensor(up))
     np.testing.assert_allclose(x.grad, t.grad.numpy())
+
+
+def test_dropout_without_rng_follows_numpys_global_seed():
+    x = Tensor(np.ones((4, 5), dtype=np.float32))
+    np.random.seed(3)
+    first = F.dropout(x, 0.5).numpy()
+    np.random.seed(3)
+    assert np.array_equal(F.dropout(x, 0.5).numpy(), first)

@@ -305,3 +305,16 @@ def test_scalar_and_tensor_engines_agree_on_a_small_mlp():
     for layer_v, layer_t in zip(vb, tb):
         np.testing.assert_allclose(layer_t.grad, [b.grad for b in layer_v], rtol=1e-10,
                                    atol=1e-12)
+
+
+def test_user_defined_tensor_op_keeps_float32_with_numbers():
+    from autograd import define_op, remove_op
+
+    scale = define_op("scaled_add", lambda a, b: a + 2 * b, kind="tensor", arity=2,
+                      local=lambda node: (1.0, 2.0), replace=True,
+                      math="f(a, b) = a + 2 b;  df/da = 1;  df/db = 2")
+    try:
+        out = scale(Tensor(np.ones(3, dtype=np.float32), requires_grad=True), 1.5)
+        assert out.dtype == np.float32 and out.numpy().tolist() == [4.0, 4.0, 4.0]
+    finally:
+        remove_op("scaled_add", "tensor")
