@@ -23,13 +23,13 @@ __all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
 
 
 class ConvContext:
-    """A convolution's constants, and the im2col matrix its forward pass keeps for backward."""
+    """A convolution's constants, and the zero-padded input its forward pass keeps for backward."""
 
-    __slots__ = ("stride", "padding", "cols")
+    __slots__ = ("stride", "padding", "padded")
 
     def __init__(self, stride: tuple[int, int], padding: tuple[int, int]) -> None:
         self.stride, self.padding = stride, padding
-        self.cols: np.ndarray | None = None
+        self.padded: np.ndarray | None = None  # None when there is no padding
 
     def __repr__(self) -> str:
         return f"ConvContext(stride={self.stride}, padding={self.padding})"
@@ -63,55 +63,98 @@ def _strided(a: np.ndarray, i: int, j: int, oh: int, ow: int, sh: int, sw: int,
 
 
 # ---- conv2d -----------------------------------------------------------------------------------
+# The im2col matrix of a whole batch is large (MNIST's second convolution: 85 MB at batch 128),
+# and writing it to memory and reading it back costs as much as the products. So all three
+# passes walk the batch in blocks of samples whose im2col rows fit in the cache (BLOCK_BYTES):
+# gather a block's rows, multiply them, move on. Each block is one BLAS call over many rows.
+
+BLOCK_BYTES = 6 << 20
+"""How many bytes of im2col rows a convolution gathers at a time (at least one sample's)."""
+
+
+def _sample_blocks(n: int, bytes_per_sample: int) -> list[slice]:
+    step = max(1, BLOCK_BYTES // max(1, bytes_per_sample))
+    return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+
+
+def _padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    """``x`` with zeros around its spatial axes, built channels-last (the gather reads rows)."""
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    n, c, h, w = x.shape
+    padded = np.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)
+    padded[:, ph:ph + h, pw:pw + w, :] = x.transpose(0, 2, 3, 1)
+    return padded.transpose(0, 3, 1, 2)
+
+
+def _windows(xp: np.ndarray, kh: int, kw: int, stride: tuple[int, int]) -> np.ndarray:
+    """A view (n, oh, ow, kh, kw, c) of every window: one im2col row per output pixel."""
+    sh, sw = stride
+    view = sliding_window_view(xp, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # n c oh ow kh kw
+    return view.transpose(0, 2, 3, 4, 5, 1)
+
 
 def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContext) -> np.ndarray:
-    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
-    n, c, h, wd = x.shape
-    o, _, kh, kw = w.shape
-    if ph or pw:  # pad in the channels-last layout the gather below prefers
-        padded = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=x.dtype)
-        padded[:, ph:ph + h, pw:pw + wd, :] = x.transpose(0, 2, 3, 1)
-        x = padded.transpose(0, 3, 1, 2)
-    oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
-    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # n c oh ow kh kw
-    cols = windows.transpose(0, 2, 3, 4, 5, 1).reshape(n * oh * ow, kh * kw * c)  # im2col copy
-    ctx.cols = cols
-    out = cols @ w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)
+    o, c, kh, kw = w.shape
+    xp = _padded(x, ctx.padding)
+    ctx.padded = xp if xp is not x else None
+    windows = _windows(xp, kh, kw, ctx.stride)
+    n, oh, ow = windows.shape[:3]
+    pixels, k = oh * ow, kh * kw * c
+    w_matrix = w.transpose(2, 3, 1, 0).reshape(k, o)
+    out = np.empty((n * pixels, o), dtype=np.result_type(x, w))
+    blocks = _sample_blocks(n, pixels * k * x.itemsize)
+    cols = np.empty((blocks[0].stop,) + windows.shape[1:], dtype=x.dtype)
+    for block in blocks:  # im2col for a block of samples, then one product
+        rows = cols[:block.stop - block.start]
+        np.copyto(rows, windows[block])
+        np.matmul(rows.reshape(-1, k), w_matrix, out=out[block.start * pixels:block.stop * pixels])
     out += b
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
-def _conv2d_input_grad(g: np.ndarray, w: np.ndarray, x_shape: tuple[int, ...],
-                       ctx: ConvContext) -> np.ndarray:
-    """dL/dx: for each kernel offset (p, q), ``dL/df @ w[:, :, p, q]`` added where it was read."""
-    (sh, sw), (ph, pw) = ctx.stride, ctx.padding
-    n, c, h, wd = x_shape
-    o, _, kh, kw = w.shape
-    oh, ow = output_size(h + 2 * ph, kh, sh), output_size(wd + 2 * pw, kw, sw)
-    w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
-    dtype = np.result_type(g, w)
-    dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # channels-last
-    product = np.empty((n * oh * ow, c), dtype=dtype)  # reused: one buffer, not kh * kw
-    for i, j in _offsets(kh, kw):
-        np.matmul(g, w_offsets[i, j], out=product)
-        _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)[...] += product.reshape(
-            n, oh, ow, c)
-    return dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
-
-
 def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
+    """dL/dW = cols^T @ g and dL/dx = g @ w[:, :, p, q] added at each offset (p, q), by blocks."""
     x, w, b = node._prev
+    ctx: ConvContext = node._ctx
     n, o, oh, ow = up.shape
-    g = up.transpose(0, 2, 3, 1).reshape(n * oh * ow, o)  # free when up is channels-last
-    gx = gw = gb = None
+    _, c, kh, kw = w.data.shape
+    pixels, k = oh * ow, kh * kw * c
+    g = up.transpose(0, 2, 3, 1).reshape(n * pixels, o)  # free when up is channels-last
+    xp = x.data if ctx.padded is None else ctx.padded
+    dtype = np.result_type(up, x.data, w.data)
+    gw = np.zeros((k, o), dtype=dtype) if w.requires_grad else None
     if x.requires_grad:
-        gx = _conv2d_input_grad(g, w.data, x.data.shape, node._ctx)
-    if w.requires_grad:
-        _, c, kh, kw = w.data.shape
-        gw = (node._ctx.cols.T @ g).reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
+        dx = np.zeros((n, xp.shape[2], xp.shape[3], c), dtype=dtype)  # padded, channels-last
+        w_offsets = np.ascontiguousarray(w.data.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
+    windows = _windows(xp, kh, kw, ctx.stride)
+    blocks = _sample_blocks(n, pixels * k * x.data.itemsize)
+    size = blocks[0].stop
+    cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype) if gw is not None else None
+    product = np.empty((size * pixels, c), dtype=dtype) if x.requires_grad else None
+    for block in blocks:
+        m = block.stop - block.start
+        g_rows = g[block.start * pixels:block.stop * pixels]
+        if gw is not None:
+            rows = cols[:m]
+            np.copyto(rows, windows[block])
+            gw += rows.reshape(-1, k).T @ g_rows
+        if x.requires_grad:
+            part, prod = dx[block], product[:m * pixels]
+            for i, j in _offsets(kh, kw):
+                np.matmul(g_rows, w_offsets[i, j], out=prod)
+                _strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)[...] += \
+                    prod.reshape(m, oh, ow, c)
+    gx = gwt = gb = None
+    if x.requires_grad:
+        (ph, pw), (h, wd) = ctx.padding, x.data.shape[2:]
+        gx = dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
+    if gw is not None:
+        gwt = gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
     if b.requires_grad:
         gb = g.sum(axis=0)
-    return gx, gw, gb
+    return gx, gwt, gb
 
 
 CONV2D = define_op(

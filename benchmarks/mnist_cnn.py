@@ -5,18 +5,20 @@ The model (1,199,882 parameters):
     Conv2D(1, 32, 3) ReLU  Conv2D(32, 64, 3) ReLU  MaxPool2D(2)  Dropout(0.25)  Flatten
     Dense(9216, 128) ReLU  Dropout(0.5)  Dense(128, 10)          loss: softmax cross-entropy
 
-Both are trained with Adam (lr 1e-3, multiplied by 0.3 after every epoch; PyTorch's rule in both)
-on minibatches of 32 random samples without replacement, on standardized pixels
-((x - 0.1307) / 0.3081), starting from the same initial weights (glassgrad's Glorot-uniform draw,
-copied into PyTorch). The two alternate epoch by epoch, so both see the same load on a shared
-machine (the load average is printed with each epoch). After each epoch the script prints the
-epoch's training time, the training loss and the test accuracy of each, then a summary: the time
-to reach 99.0% and 99.2% test accuracy and the time ratio. PyTorch runs with
+Both are trained with Adam (PyTorch's rule in both) whose learning rate follows one schedule step
+by step: by default ``nn.CosineDecay`` from 1e-3 down to 0 over all the epochs of the run
+(``--schedule step`` multiplies it by ``--lr-decay`` after every epoch instead), on minibatches
+of 32 random samples without replacement, on standardized pixels ((x - 0.1307) / 0.3081),
+starting from the same initial weights (glassgrad's Glorot-uniform draw, copied into PyTorch).
+The two alternate epoch by epoch, so both see the same load on a shared machine (the load
+average is printed with each epoch). After each epoch the script prints the epoch's training
+time, the training loss and the test accuracy of each, then a summary: the time to reach 99.0%
+and 99.2% test accuracy and the time ratio. PyTorch runs with
 ``torch.set_num_threads(2)``; numpy uses its BLAS's threads.
 
 Run on demand (it takes a while), e.g.:
 
-    .venv/bin/python benchmarks/mnist_cnn.py --epochs 2
+    .venv/bin/python benchmarks/mnist_cnn.py --epochs 4
     .venv/bin/python benchmarks/mnist_cnn.py --epochs 1 --limit 2000 --only glassgrad   # quick
 
 The data are the four canonical MNIST ``.gz`` files (``--data``, default ``../shared/data/mnist``
@@ -59,14 +61,11 @@ class GlassgradRun:
 
     name = "glassgrad"
 
-    def __init__(self, model: nn.Sequential, data: tuple, batch_size: int, lr: float, seed: int,
-                 progress: bool) -> None:
+    def __init__(self, model: nn.Sequential, data: tuple, batch_size: int,
+                 schedule: nn.LearningRateSchedule, seed: int, progress: bool) -> None:
         self.model, self.data, self.batch_size, self.progress = model, data, batch_size, progress
-        self.optimizer = nn.Adam(model.parameters(), lr=lr)
+        self.optimizer = nn.Adam(model.parameters(), lr=schedule)
         self.rng = np.random.default_rng(seed)
-
-    def set_lr(self, lr: float) -> None:
-        self.optimizer.lr = lr
 
     def epoch(self, number: int) -> dict:
         (x_train, y_train), (x_test, y_test) = self.data
@@ -102,8 +101,8 @@ class TorchRun:
 
     name = "pytorch"
 
-    def __init__(self, model: nn.Sequential, data: tuple, batch_size: int, lr: float,
-                 seed: int) -> None:
+    def __init__(self, model: nn.Sequential, data: tuple, batch_size: int,
+                 schedule: nn.LearningRateSchedule, seed: int) -> None:
         import torch
 
         torch.set_num_threads(2)
@@ -113,13 +112,10 @@ class TorchRun:
         self.xt, self.yt = torch.from_numpy(x_train), torch.from_numpy(y_train)
         self.xv, self.yv = torch.from_numpy(x_test), torch.from_numpy(y_test)
         self.net = torch_model(model)
-        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=lr)
+        self.optimizer = torch.optim.Adam(self.net.parameters(), lr=schedule(0))
+        self.schedule, self.steps = schedule, 0
         self.batch_size = batch_size
         self.rng = np.random.default_rng(seed)
-
-    def set_lr(self, lr: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
 
     def epoch(self, number: int) -> dict:
         torch, net, xt, yt, bs = self.torch, self.net, self.xt, self.yt, self.batch_size
@@ -132,7 +128,10 @@ class TorchRun:
             self.optimizer.zero_grad()
             loss = torch.nn.functional.cross_entropy(net(xt[idx]), yt[idx])
             loss.backward()
+            for group in self.optimizer.param_groups:  # the same rate as glassgrad's step
+                group["lr"] = self.schedule(self.steps)
             self.optimizer.step()
+            self.steps += 1
             total += loss.item() * len(idx)
             seen += len(idx)
         train_s = time.perf_counter() - start
@@ -176,12 +175,15 @@ def summary(results: dict[str, list[dict]]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=DEFAULT_DATA, help="directory of the MNIST .gz files")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N samples")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=1e-3, help="the initial learning rate")
+    parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
+                        help="cosine: nn.CosineDecay from --lr to 0 over the whole run, step by "
+                             "step; step: multiply by --lr-decay after every epoch")
     parser.add_argument("--lr-decay", type=float, default=0.3,
-                        help="multiply the learning rate by this after every epoch")
+                        help="with --schedule step: the factor applied after every epoch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", choices=["glorot_uniform", "he_uniform"],
                         default="glorot_uniform", help="initial weights of both models")
@@ -202,8 +204,15 @@ def main(argv: list[str] | None = None) -> None:
         x_train = (x_train - np.float32(0.1307)) / np.float32(0.3081)
         test = ((test[0] - np.float32(0.1307)) / np.float32(0.3081), test[1])
     data = ((x_train, y_train), test)
+    steps_per_epoch = -(-len(x_train) // args.batch_size)
+    if args.schedule == "cosine":
+        schedule = nn.CosineDecay(args.lr, decay_steps=args.epochs * steps_per_epoch)
+        described = f"cosine decay from {args.lr} to 0 over {args.epochs} epochs"
+    else:
+        schedule = nn.ExponentialDecay(args.lr, steps_per_epoch, args.lr_decay, staircase=True)
+        described = f"lr {args.lr}, x{args.lr_decay} per epoch"
     print(f"MNIST: {len(x_train)} training, {len(test[0])} test images; epochs {args.epochs}, "
-          f"batch {args.batch_size}, Adam lr {args.lr} (x{args.lr_decay} per epoch), "
+          f"batch {args.batch_size}, Adam {described}, "
           f"{args.init} init, seed {args.seed}, standardized {args.standardize}; "
           f"numpy {np.__version__}, python {platform.python_version()}, {os.cpu_count()} CPUs",
           flush=True)
@@ -218,14 +227,13 @@ def main(argv: list[str] | None = None) -> None:
             print("pytorch: not installed, skipped")
         else:
             print(f"pytorch {torch.__version__}, 2 threads", flush=True)
-            runs.append(TorchRun(model, data, args.batch_size, args.lr, args.seed))
+            runs.append(TorchRun(model, data, args.batch_size, schedule, args.seed))
     if args.only != "pytorch":  # after TorchRun has copied the initial weights
-        runs.insert(0, GlassgradRun(model, data, args.batch_size, args.lr, args.seed,
+        runs.insert(0, GlassgradRun(model, data, args.batch_size, schedule, args.seed,
                                     args.progress))
     results: dict[str, list[dict]] = {run.name: [] for run in runs}
     for epoch in range(1, args.epochs + 1):  # alternate, so both see the same machine load
         for run in runs:
-            run.set_lr(args.lr * args.lr_decay ** (epoch - 1))
             load = os.getloadavg()[0]
             row = run.epoch(epoch)
             row["load"] = (load + os.getloadavg()[0]) / 2

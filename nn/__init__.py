@@ -29,11 +29,13 @@ from .losses import binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module, is_parameter, parameter_size
 from .optim import SGD, Adam, Optimizer
 from .scalar import MLP, Layer, Neuron
+from .schedules import CosineDecay, ExponentialDecay, LearningRateSchedule
 from .training import History, accuracy, evaluate, fit, predict
 
 __all__ = [
-    "MLP", "SGD", "Adam", "Callback", "Conv2D", "Dense", "Dropout", "EarlyStopping", "Flatten",
-    "History", "LambdaCallback", "LearningRateScheduler", "Layer", "MaxPool2D", "Module",
+    "MLP", "SGD", "Adam", "Callback", "Conv2D", "CosineDecay", "Dense", "Dropout",
+    "EarlyStopping", "ExponentialDecay", "Flatten", "History", "LambdaCallback",
+    "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "Module",
     "Neuron", "Optimizer", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
     "cross_entropy", "data", "datasets", "evaluate", "fit", "hinge", "is_parameter",

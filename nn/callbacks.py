@@ -237,6 +237,9 @@ class LearningRateScheduler(Callback):
         if self.optimizer is None or not hasattr(self.optimizer, "lr"):
             raise RuntimeError("LearningRateScheduler: needs an optimizer with an lr attribute; "
                                "it is given one by fit()")
+        if callable(self.optimizer.lr):
+            raise TypeError(f"LearningRateScheduler: the optimizer's lr is already a per-step "
+                            f"schedule ({self.optimizer.lr!r:.60}); use one or the other")
         lr = self.schedule(epoch, self.optimizer.lr)
         if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"LearningRateScheduler: the schedule returned {lr!r} for epoch "

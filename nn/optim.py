@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -38,15 +38,27 @@ def _number(owner: str, name: str, value: Any, low: float = 0.0, high: float = m
     return value
 
 
+def _learning_rate(owner: str, lr: Any) -> float | Callable[[int], float]:
+    """A fixed rate (a number >= 0) or a schedule: any callable step -> rate (nn.CosineDecay...)."""
+    return lr if callable(lr) else _number(owner, "lr", lr)
+
+
 class Optimizer:
     """Base class: keeps the parameter list, tells the kinds apart, resets gradients.
+
+    ``lr`` is a number or a schedule (``nn.CosineDecay``, ``nn.ExponentialDecay``, any callable
+    ``step -> rate``); ``iterations`` counts the steps taken, and ``current_lr`` is the rate the
+    next step will use.
 
     Args:
         params: the parameters to train, e.g. ``model.parameters()``.
     """
 
+    lr: float | Callable[[int], float]
+
     def __init__(self, params: Iterable[Any]) -> None:
         owner = type(self).__name__
+        self.iterations = 0
         if isinstance(params, Module):
             raise TypeError(f"{owner}: pass model.parameters(), not the model itself")
         try:
@@ -71,6 +83,23 @@ class Optimizer:
                 raise TypeError(f"{owner}: parameter {i} must have float data (a Value) or "
                                 f"floating-point array data (a Tensor), got "
                                 f"{type(p).__name__} with data of type {type(data).__name__}")
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate of the next step: ``lr``, or ``lr(iterations)`` for a schedule."""
+        if not callable(self.lr):
+            return self.lr
+        rate = self.lr(self.iterations)
+        if not isinstance(rate, numbers.Real) or not math.isfinite(rate) or rate < 0:
+            raise ValueError(f"{type(self).__name__}: the learning-rate schedule returned "
+                             f"{rate!r} at step {self.iterations}; expected a number >= 0")
+        return float(rate)
+
+    def _next_lr(self) -> float:
+        """The rate for the step being taken now; counts the step."""
+        rate = self.current_lr
+        self.iterations += 1
+        return rate
 
     def zero_grad(self) -> None:
         """Reset every gradient: 0.0 for a Value, None for an array parameter."""
@@ -104,7 +133,8 @@ class SGD(Optimizer):
 
     Args:
         params: the parameters to train.
-        lr: the learning rate (step size) eps of ``theta' = theta - eps * grad L``.
+        lr: the learning rate (step size) eps of ``theta' = theta - eps * grad L``, or a
+            schedule giving it for each step (``nn.CosineDecay``...).
         momentum: how much of the previous update is kept, in [0, 1).
         weight_decay: L2 penalty coefficient added to the gradient.
 
@@ -117,16 +147,16 @@ class SGD(Optimizer):
     0.46
     """
 
-    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
-        self.lr = _number("SGD", "lr", lr)
+    def __init__(self, params: Iterable[Any], lr: float | Callable[[int], float],
+                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        self.lr = _learning_rate("SGD", lr)
         self.momentum = _number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
         self.weight_decay = _number("SGD", "weight_decay", weight_decay)
         super().__init__(params)
         self._velocity: list[Any] = [None] * len(self.params)
 
     def step(self) -> None:
-        lr, mu, wd, velocity = self.lr, self.momentum, self.weight_decay, self._velocity
+        lr, mu, wd, velocity = self._next_lr(), self.momentum, self.weight_decay, self._velocity
         for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
             if not is_array:
                 g = p.grad + wd * p.data if wd else p.grad
@@ -165,7 +195,7 @@ class Adam(Optimizer):
 
     Args:
         params: the parameters to train.
-        lr: the learning rate.
+        lr: the learning rate, or a schedule giving it for each step (``nn.CosineDecay``...).
         betas: decay rates (beta1, beta2) of the two averages, each in [0, 1).
         eps: added to the denominator to avoid dividing by zero.
         weight_decay: L2 penalty coefficient added to the gradient.
@@ -178,10 +208,10 @@ class Adam(Optimizer):
     0.9
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+    def __init__(self, params: Iterable[Any], lr: float | Callable[[int], float] = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
-        self.lr = _number("Adam", "lr", lr)
+        self.lr = _learning_rate("Adam", lr)
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.60}")
         b1, b2 = betas
@@ -194,9 +224,10 @@ class Adam(Optimizer):
         self._t = [0] * n
         self._m: list[Any] = [0.0] * n
         self._v: list[Any] = [0.0] * n
+        self._scratch: dict[np.dtype, np.ndarray] = {}
 
     def step(self) -> None:
-        lr, (b1, b2), eps, wd = self.lr, self.betas, self.eps, self.weight_decay
+        lr, (b1, b2), eps, wd = self._next_lr(), self.betas, self.eps, self.weight_decay
         for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
             g = self._grad(i, p) if is_array else p.grad
             if g is None:
@@ -215,11 +246,26 @@ class Adam(Optimizer):
                 self._m[i] = np.zeros_like(p.data)
                 self._v[i] = np.zeros_like(p.data)
             m, v = self._m[i], self._v[i]
+            scratch = self._scratch_for(p.data)  # in place: no temporary arrays per step
             m *= b1
-            m += (1.0 - b1) * g
+            m += np.multiply(g, 1.0 - b1, out=scratch)
             v *= b2
-            v += (1.0 - b2) * np.square(g)
-            p.data -= step_size * m / (np.sqrt(v) / root_bc2 + eps)
+            np.square(g, out=scratch)
+            scratch *= 1.0 - b2
+            v += scratch
+            denominator = np.sqrt(v, out=scratch)
+            denominator /= root_bc2
+            denominator += eps
+            update = np.divide(m, denominator, out=scratch)
+            update *= step_size
+            p.data -= update
+
+    def _scratch_for(self, data: np.ndarray) -> np.ndarray:
+        """A work array of ``data``'s shape and dtype, shared by all parameters of that dtype."""
+        buffer = self._scratch.get(data.dtype)
+        if buffer is None or buffer.size < data.size:
+            buffer = self._scratch[data.dtype] = np.empty(data.size, dtype=data.dtype)
+        return buffer[:data.size].reshape(data.shape)
 
     def __repr__(self) -> str:
         return (f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, "

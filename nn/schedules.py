@@ -1,0 +1,128 @@
+"""Learning-rate schedules: a learning rate for every optimizer step, as Keras' schedules.
+
+Pass a schedule where an optimizer takes ``lr``; at its k-th :meth:`~nn.Optimizer.step` (k from
+0, counted in ``optimizer.iterations``) the optimizer uses ``schedule(k)``. Early steps can be
+large; later ones shrink so that training settles into a minimum instead of bouncing around it.
+
+>>> from autograd import Value
+>>> from nn import SGD
+>>> schedule = CosineDecay(0.1, decay_steps=4)
+>>> [round(schedule(k), 4) for k in range(6)]   # half a cosine from 0.1 down to 0, then 0
+[0.1, 0.0854, 0.05, 0.0146, 0.0, 0.0]
+>>> w = Value(1.0)
+>>> opt = SGD([w], lr=schedule)
+>>> for _ in range(2):
+...     opt.zero_grad(); loss = w * w; loss.backward(); opt.step()
+>>> opt.iterations, round(opt.current_lr, 4)
+(2, 0.05)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = ["CosineDecay", "ExponentialDecay", "LearningRateSchedule"]
+
+
+def _positive(owner: str, name: str, value: Any, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r:.40}")
+    return float(value)
+
+
+def _steps(owner: str, name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r:.40}")
+    return int(value)
+
+
+class LearningRateSchedule:
+    """Base class: ``schedule(step) -> learning rate`` for step = 0, 1, 2, ...
+
+    Subclass it and define ``__call__``; any callable of the step works with the optimizers too.
+    """
+
+    def __call__(self, step: int) -> float:
+        raise NotImplementedError(f"{type(self).__name__} defines no __call__(step)")
+
+
+class ExponentialDecay(LearningRateSchedule):
+    """lr(step) = initial_lr * decay_rate ** (step / decay_steps)  (Keras' ExponentialDecay).
+
+    With ``staircase=True`` the exponent is rounded down: the rate drops once every
+    ``decay_steps`` steps (e.g. once an epoch) instead of a little at every step.
+
+    >>> schedule = ExponentialDecay(1e-3, decay_steps=100, decay_rate=0.5, staircase=True)
+    >>> schedule(0), schedule(99), schedule(100), schedule(250)
+    (0.001, 0.001, 0.0005, 0.00025)
+    """
+
+    def __init__(self, initial_lr: float, decay_steps: int, decay_rate: float,
+                 staircase: bool = False) -> None:
+        self.initial_lr = _positive("ExponentialDecay", "initial_lr", initial_lr)
+        self.decay_steps = _steps("ExponentialDecay", "decay_steps", decay_steps, 1)
+        self.decay_rate = _positive("ExponentialDecay", "decay_rate", decay_rate)
+        self.staircase = bool(staircase)
+
+    def __call__(self, step: int) -> float:
+        exponent = step / self.decay_steps
+        if self.staircase:
+            exponent = math.floor(exponent)
+        return self.initial_lr * self.decay_rate ** exponent
+
+    def __repr__(self) -> str:
+        return (f"ExponentialDecay(initial_lr={self.initial_lr}, decay_steps={self.decay_steps}, "
+                f"decay_rate={self.decay_rate}, staircase={self.staircase})")
+
+
+class CosineDecay(LearningRateSchedule):
+    """Half a cosine from ``initial_lr`` down to ``alpha * initial_lr`` (Keras' CosineDecay).
+
+    After an optional linear warm-up of ``warmup_steps`` steps from ``initial_lr`` up to
+    ``warmup_target``, the rate follows, with peak = warmup_target (or initial_lr) and
+    t = min(step - warmup_steps, decay_steps) / decay_steps:
+
+        lr = peak * (alpha + (1 - alpha) * (1 + cos(pi * t)) / 2)
+
+    so it starts flat, falls fastest halfway and flattens out again at ``alpha * peak``.
+
+    >>> schedule = CosineDecay(0.0, decay_steps=2, warmup_steps=2, warmup_target=1e-3)
+    >>> [round(schedule(k), 6) for k in range(5)]   # up in 2 steps, down in 2
+    [0.0, 0.0005, 0.001, 0.0005, 0.0]
+    """
+
+    def __init__(self, initial_lr: float, decay_steps: int, alpha: float = 0.0,
+                 warmup_steps: int = 0, warmup_target: float | None = None) -> None:
+        owner = "CosineDecay"
+        self.initial_lr = _positive(owner, "initial_lr", initial_lr, allow_zero=True)
+        self.decay_steps = _steps(owner, "decay_steps", decay_steps, 1)
+        self.alpha = _positive(owner, "alpha", alpha, allow_zero=True)
+        if self.alpha > 1:
+            raise ValueError(f"{owner}: alpha is the final fraction of the rate, in [0, 1]; "
+                             f"got {alpha!r}")
+        self.warmup_steps = _steps(owner, "warmup_steps", warmup_steps, 0)
+        self.warmup_target = (None if warmup_target is None
+                              else _positive(owner, "warmup_target", warmup_target))
+        if self.warmup_steps and self.warmup_target is None:
+            raise ValueError(f"{owner}: warmup_steps={warmup_steps} needs a warmup_target (the "
+                             "rate to climb to)")
+        if self.initial_lr == 0 and self.warmup_target is None:
+            raise ValueError(f"{owner}: initial_lr is 0 and there is no warmup_target: every "
+                             "step would have rate 0")
+
+    def __call__(self, step: int) -> float:
+        peak = self.initial_lr if self.warmup_target is None else self.warmup_target
+        if step < self.warmup_steps:
+            return self.initial_lr + (peak - self.initial_lr) * step / self.warmup_steps
+        t = min(step - self.warmup_steps, self.decay_steps) / self.decay_steps
+        return peak * (self.alpha + (1.0 - self.alpha) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+    def __repr__(self) -> str:
+        warmup = (f", warmup_steps={self.warmup_steps}, warmup_target={self.warmup_target}"
+                  if self.warmup_steps else "")
+        return (f"CosineDecay(initial_lr={self.initial_lr}, decay_steps={self.decay_steps}, "
+                f"alpha={self.alpha}{warmup})")
