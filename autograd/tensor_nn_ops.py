@@ -74,7 +74,7 @@ BLOCK_BYTES = 6 << 20
 
 def _sample_blocks(n: int, bytes_per_sample: int) -> list[slice]:
     step = max(1, BLOCK_BYTES // max(1, bytes_per_sample))
-    return [slice(start, min(n, start + step)) for start in range(0, n, step)]
+    return [slice(start, min(n, start + step)) for start in range(0, max(n, 1), step)]
 
 
 def _padded(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:

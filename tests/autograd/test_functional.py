@@ -22,6 +22,35 @@ def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
                      Tensor(w[:2, :2].copy(), requires_grad=True))
 
 
+@pytest.mark.parametrize("block_bytes", [1, 700, 10 ** 9])  # 1 sample, 2 samples, all at once
+def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch, block_bytes):
+    from autograd import tensor_nn_ops
+
+    monkeypatch.setattr(tensor_nn_ops, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s) for s in ((5, 2, 6, 5), (3, 2, 3, 2), (3,)))
+    up = rng.standard_normal((5, 3, 3, 6))
+    xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, stride=(2, 1), padding=1)
+    np.testing.assert_allclose(y.data, conv2d_reference(x, w, b, (2, 1), (1, 1)), rtol=1e-12,
+                               atol=1e-12)
+    (y * Tensor(up)).sum().backward()
+    monkeypatch.setattr(tensor_nn_ops, "BLOCK_BYTES", 10 ** 9)
+    grads = [t.grad.copy() for t in (xt, wt, bt)]
+    for t in (xt, wt, bt):
+        t.grad = None
+    (F.conv2d(xt, wt, bt, stride=(2, 1), padding=1) * Tensor(up)).sum().backward()
+    for got, expected in zip(grads, (t.grad for t in (xt, wt, bt))):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(lambda a, c: F.conv2d(a, c, stride=(2, 1), padding=1),
+                     Tensor(x[:3, :, :4], requires_grad=True), Tensor(w, requires_grad=True))
+
+
+def test_conv2d_of_an_empty_batch():
+    y = F.conv2d(Tensor(np.ones((0, 2, 4, 4))), Tensor(np.ones((3, 2, 3, 3))))
+    assert y.shape == (0, 3, 2, 2)
+
+
 def test_conv2d_and_max_pool2d_argument_errors():
     x, w = Tensor(np.ones((1, 3, 5, 5))), Tensor(np.ones((2, 1, 3, 3)))
     with pytest.raises(ValueError, match=r"conv2d: input shape \(1, 3, 5, 5\) has 3 channels "
