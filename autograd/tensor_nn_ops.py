@@ -23,13 +23,15 @@ __all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
 
 
 class ConvContext:
-    """A convolution's constants, and the zero-padded input its forward pass keeps for backward."""
+    """A convolution's constants, and what its forward pass keeps for backward: the zero-padded
+    input, and the im2col matrix when the whole batch fitted in one block of BLOCK_BYTES."""
 
-    __slots__ = ("stride", "padding", "padded")
+    __slots__ = ("stride", "padding", "padded", "cols")
 
     def __init__(self, stride: tuple[int, int], padding: tuple[int, int]) -> None:
         self.stride, self.padding = stride, padding
         self.padded: np.ndarray | None = None  # None when there is no padding
+        self.cols: np.ndarray | None = None
 
     def __repr__(self) -> str:
         return f"ConvContext(stride={self.stride}, padding={self.padding})"
@@ -110,6 +112,8 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
         rows = cols[:block.stop - block.start]
         np.copyto(rows, windows[block])
         np.matmul(rows.reshape(-1, k), w_matrix, out=out[block.start * pixels:block.stop * pixels])
+    small = len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES
+    ctx.cols = cols if small else None  # all of it in one small block: keep it for backward
     out += b
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
@@ -124,19 +128,23 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     g = up.transpose(0, 2, 3, 1).reshape(n * pixels, o)  # free when up is channels-last
     xp = x.data if ctx.padded is None else ctx.padded
     dtype = np.result_type(up, x.data, w.data)
-    gw = np.zeros((k, o), dtype=dtype) if w.requires_grad else None
+    blocks = _sample_blocks(n, pixels * k * xp.itemsize)
+    size = blocks[0].stop  # samples in a block
+    gather = w.requires_grad and ctx.cols is None  # else the forward's im2col is at hand
+    gw = None
+    if w.requires_grad:
+        gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.reshape(-1, k).T @ g
+    if gather:
+        windows = _windows(xp, kh, kw, ctx.stride)
+        cols = np.empty((size,) + windows.shape[1:], dtype=xp.dtype)
     if x.requires_grad:
         dx = np.zeros((n, xp.shape[2], xp.shape[3], c), dtype=dtype)  # padded, channels-last
         w_offsets = np.ascontiguousarray(w.data.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
-    windows = _windows(xp, kh, kw, ctx.stride)
-    blocks = _sample_blocks(n, pixels * k * x.data.itemsize)
-    size = blocks[0].stop
-    cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype) if gw is not None else None
-    product = np.empty((size * pixels, c), dtype=dtype) if x.requires_grad else None
-    for block in blocks:
+        product = np.empty((size * pixels, c), dtype=dtype)
+    for block in blocks if gather or x.requires_grad else ():
         m = block.stop - block.start
         g_rows = g[block.start * pixels:block.stop * pixels]
-        if gw is not None:
+        if gather:
             rows = cols[:m]
             np.copyto(rows, windows[block])
             gw += rows.reshape(-1, k).T @ g_rows
@@ -190,7 +198,8 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
     overlapping = sh < kh or sw < kw
     tiled = (sh, sw) == (kh, kw) and (h, w) == (oh * kh, ow * kw)  # every element is written
     dx = (np.empty if tiled else np.zeros)((n, h, w, c), dtype=up.dtype)
-    for i, j in _offsets(kh, kw):  # offsets in order: the first maximum of a window wins
+    *firsts, (li, lj) = _offsets(kh, kw)
+    for i, j in firsts:  # offsets in order: the first maximum of a window wins
         won = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True) == out
         part = _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
         if overlapping:
@@ -199,6 +208,12 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
         else:  # windows share no element: write, don't add
             given = np.multiply(rest, won, out=part)
         rest -= given
+    # what is left belongs to the last offset: where no earlier element won, it holds the maximum
+    last = _strided(dx, li, lj, oh, ow, sh, sw, channels_last=True)
+    if overlapping:
+        last += rest
+    else:
+        last[...] = rest
     return (dx.transpose(0, 3, 1, 2),)
 
 
