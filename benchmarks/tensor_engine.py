@@ -14,6 +14,11 @@ The two libraries alternate step by step (so both see the same machine state) an
 of the step times are compared. Needs torch (``pip install 'glassgrad[bench]'``).
 
     python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
+                                       [--idle-threads spin|sleep]
+
+The two libraries slow each other down when they alternate: by default their idle worker threads
+spin for a while (waiting for the next job) and take a core during the other's step.
+``--idle-threads sleep`` makes them sleep at once; both regimes are reported in the README.
 """
 
 from __future__ import annotations
@@ -26,19 +31,26 @@ import time
 from pathlib import Path
 
 
-def _threads_from_argv(default: int = 2) -> int:
+def _option_from_argv(name: str, default: str) -> str:
+    """``--name value`` or ``--name=value`` from the command line, before argparse runs."""
     for k, arg in enumerate(sys.argv):
-        if arg == "--threads" and k + 1 < len(sys.argv):
-            return int(sys.argv[k + 1])
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
+        if arg == name and k + 1 < len(sys.argv):
+            return sys.argv[k + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
     return default
 
 
 # BLAS reads its thread count when numpy is first imported, so set it before that.
-_THREADS = _threads_from_argv()
+_THREADS = int(_option_from_argv("--threads", "2"))
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(_THREADS)
+# --idle-threads sleep: after its work, each library's worker threads sleep at once instead of
+# spinning (OpenBLAS's until its thread timeout, libgomp's 300,000 spins), so that neither takes a
+# core away from the other library's step while the two alternate. Read at import, like above.
+if _option_from_argv("--idle-threads", "spin") == "sleep":
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -160,6 +172,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
+                        help="spin: the libraries' defaults; sleep: idle worker threads sleep at "
+                             "once (OPENBLAS_THREAD_TIMEOUT=4, OMP_WAIT_POLICY=PASSIVE)")
     args = parser.parse_args()
     try:
         import torch
@@ -167,8 +182,9 @@ def main() -> None:
         sys.exit("this benchmark compares against PyTorch: pip install 'glassgrad[bench]'")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    print(f"float32 training step (forward + backward + SGD), {args.threads} threads, median of "
-          f"{args.repeats} alternating steps; numpy {np.__version__}, torch {torch.__version__}")
+    print(f"float32 training step (forward + backward + SGD), {args.threads} threads, idle "
+          f"threads {args.idle_threads}, median of {args.repeats} alternating steps; numpy "
+          f"{np.__version__}, torch {torch.__version__}")
     for name in args.models:
         glass, ref = run_case(torch, name, args.repeats)
         print(f"  {CASES[name][2]:32s} glassgrad {glass * 1e3:8.2f} ms   torch "
