@@ -198,9 +198,14 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
     overlapping = sh < kh or sw < kw
     tiled = (sh, sw) == (kh, kw) and (h, w) == (oh * kh, ow * kw)  # every element is written
     dx = (np.empty if tiled else np.zeros)((n, h, w, c), dtype=up.dtype)
-    *firsts, (li, lj) = _offsets(kh, kw)
-    for i, j in firsts:  # offsets in order: the first maximum of a window wins
-        won = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True) == out
+    offsets = _offsets(kh, kw)
+    has_nan = bool(np.isnan(out).any())  # a NaN is its window's maximum, as in PyTorch
+    compared = offsets if has_nan else offsets[:-1]
+    for i, j in compared:  # offsets in order: the first maximum of a window wins
+        window = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True)
+        won = window == out
+        if has_nan:
+            won |= np.isnan(window)
         part = _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
         if overlapping:
             given = rest * won
@@ -208,12 +213,12 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
         else:  # windows share no element: write, don't add
             given = np.multiply(rest, won, out=part)
         rest -= given
-    # what is left belongs to the last offset: where no earlier element won, it holds the maximum
-    last = _strided(dx, li, lj, oh, ow, sh, sw, channels_last=True)
-    if overlapping:
-        last += rest
-    else:
-        last[...] = rest
+    if not has_nan:  # the rest belongs to the last offset: no earlier element held the maximum
+        last = _strided(dx, *offsets[-1], oh, ow, sh, sw, channels_last=True)
+        if overlapping:
+            last += rest
+        else:
+            last[...] = rest
     return (dx.transpose(0, 3, 1, 2),)
 
 
@@ -221,7 +226,7 @@ MAX_POOL2D = define_op(
     "max_pool2d", _max_pool2d_forward, vjp=_max_pool2d_vjp, symbol="maxpool", uses_ctx=True,
     kind="tensor",
     math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
-         "window's (first) maximum, 0 elsewhere")
+         "window's (first) maximum (a NaN counts as the maximum), 0 elsewhere")
 
 
 # ---- log_softmax ------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ class Optimizer:
     """Base class: keeps the parameter list, tells the kinds apart, resets gradients.
 
     ``lr`` is a number or a schedule (``nn.CosineDecay``, ``nn.ExponentialDecay``, any callable
-    ``step -> rate``); ``iterations`` counts the steps taken, and ``current_lr`` is the rate the
-    next step will use.
+    ``step -> rate``); ``iterations`` counts the steps taken (a step counts once it has started),
+    and ``current_lr`` is the rate the next step will use.
 
     Args:
         params: the parameters to train, e.g. ``model.parameters()``.

@@ -1,4 +1,8 @@
-"""Learning-rate schedules: a learning rate for every optimizer step, as Keras' schedules.
+"""Learning-rate schedules: a learning rate for every optimizer step, with Keras' formulas.
+
+The argument names are Keras' but shorter (``initial_lr`` for ``initial_learning_rate``), and
+the checks are stricter: ``decay_steps`` is an int >= 1, ``alpha`` is in [0, 1], and a warm-up
+without a ``warmup_target`` to climb to is an error rather than silently skipped.
 
 Pass a schedule where an optimizer takes ``lr``; at its k-th :meth:`~nn.Optimizer.step` (k from
 0, counted in ``optimizer.iterations``) the optimizer uses ``schedule(k)``. Early steps can be
@@ -72,7 +76,10 @@ class ExponentialDecay(LearningRateSchedule):
         exponent = step / self.decay_steps
         if self.staircase:
             exponent = math.floor(exponent)
-        return self.initial_lr * self.decay_rate ** exponent
+        try:
+            return self.initial_lr * self.decay_rate ** exponent
+        except OverflowError:  # decay_rate > 1 for very many steps: the optimizer reports it
+            return math.inf
 
     def __repr__(self) -> str:
         return (f"ExponentialDecay(initial_lr={self.initial_lr}, decay_steps={self.decay_steps}, "
@@ -122,7 +129,8 @@ class CosineDecay(LearningRateSchedule):
         return peak * (self.alpha + (1.0 - self.alpha) * 0.5 * (1.0 + math.cos(math.pi * t)))
 
     def __repr__(self) -> str:
-        warmup = (f", warmup_steps={self.warmup_steps}, warmup_target={self.warmup_target}"
-                  if self.warmup_steps else "")
+        warmup = f", warmup_steps={self.warmup_steps}" if self.warmup_steps else ""
+        if self.warmup_target is not None:
+            warmup += f", warmup_target={self.warmup_target}"
         return (f"CosineDecay(initial_lr={self.initial_lr}, decay_steps={self.decay_steps}, "
                 f"alpha={self.alpha}{warmup})")

@@ -22,7 +22,8 @@ def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
                      Tensor(w[:2, :2].copy(), requires_grad=True))
 
 
-@pytest.mark.parametrize("block_bytes", [1, 700, 10 ** 9])  # 1 sample, 2 samples, all at once
+# one sample's im2col below: 3 * 6 output pixels * 12 values * 8 bytes = 1728 bytes
+@pytest.mark.parametrize("block_bytes", [1, 2 * 1728, 10 ** 9])  # 1 sample; 2, 2, 1; all five
 def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch, block_bytes):
     from autograd import tensor_nn_ops
 
@@ -47,8 +48,18 @@ def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch
 
 
 def test_conv2d_of_an_empty_batch():
-    y = F.conv2d(Tensor(np.ones((0, 2, 4, 4))), Tensor(np.ones((3, 2, 3, 3))))
+    x, w = Tensor(np.ones((0, 2, 4, 4)), requires_grad=True), Tensor(np.ones((3, 2, 3, 3)),
+                                                                     requires_grad=True)
+    y = F.conv2d(x, w)
     assert y.shape == (0, 3, 2, 2)
+    y.sum().backward()
+    assert x.grad.shape == (0, 2, 4, 4) and not w.grad.any()
+
+
+def test_max_pool2d_gives_a_window_s_gradient_to_its_nan_as_pytorch_does():
+    x = Tensor(np.array([[[[1.0, np.nan, 0.0, 5.0], [3.0, 2.0, 5.0, 1.0]]]]), requires_grad=True)
+    F.max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[[0, 1, 0, 1], [0, 0, 0, 0]]]])
 
 
 def test_conv2d_and_max_pool2d_argument_errors():

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograd import Value
+from autograd import Tensor, Value
 from nn import MLP, SGD, Adam
 
 GRADS = [0.5, -1.25, 2.0, 0.0, -0.75]  # one gradient per step, used on every parameter kind
@@ -204,3 +204,25 @@ def test_same_numbers_as_torch_optim(fake_tensor, name, kw):
         np.testing.assert_allclose(ours.data, expected, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose([s.data for s in scalars], expected.reshape(-1), rtol=1e-12,
                                    atol=1e-15)
+
+
+def test_adam_on_several_array_parameters_sharing_its_work_array_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    shapes = [(3,), (4, 5), (2,), ()]  # a larger one after a smaller one, and a 0-d one
+    starts = [rng.normal(size=s).astype(np.float32) for s in shapes]
+    ours = [Tensor(w.copy(), requires_grad=True) for w in starts]
+    theirs = [torch.tensor(w.copy(), requires_grad=True) for w in starts]
+    opt = Adam(ours, lr=0.05, weight_decay=0.1)
+    topt = torch.optim.Adam(theirs, lr=0.05, weight_decay=0.1)
+    for _ in range(4):
+        grads = [rng.normal(size=s) for s in shapes]  # float64 gradients for float32 weights
+        for p, g in zip(ours, grads):
+            p.grad = g
+        for p, g in zip(theirs, grads):
+            p.grad = torch.from_numpy(np.asarray(g, dtype=np.float32))
+        opt.step()
+        topt.step()
+    for p, q in zip(ours, theirs):
+        assert p.data.dtype == np.float32
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -115,3 +115,16 @@ def test_adam_with_cosine_decay_matches_torch():
         topt.step()
         sched.step()
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_reprs_show_what_the_schedule_does():
+    assert repr(CosineDecay(1e-4, 10, warmup_target=1e-3)) == (
+        "CosineDecay(initial_lr=0.0001, decay_steps=10, alpha=0.0, warmup_target=0.001)")
+    assert "staircase=True" in repr(ExponentialDecay(1e-3, 5, 0.5, staircase=True))
+
+
+def test_a_growing_exponential_schedule_that_overflows_is_a_clear_error():
+    opt = SGD([Value(1.0)], lr=ExponentialDecay(1e-3, decay_steps=1, decay_rate=2.0))
+    opt.iterations = 5000
+    with pytest.raises(ValueError, match="schedule returned inf at step 5000"):
+        opt.step()
