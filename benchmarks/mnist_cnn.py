@@ -19,6 +19,7 @@ and 99.2% test accuracy and the time ratio. PyTorch runs with
 Run on demand (it takes a while), e.g.:
 
     .venv/bin/python benchmarks/mnist_cnn.py --epochs 4
+    python benchmarks/mnist_cnn.py --epochs 5 --batch-size 64 --lr 2e-3 --warmup-epochs 0.2
     .venv/bin/python benchmarks/mnist_cnn.py --epochs 1 --limit 2000 --only glassgrad   # quick
 
 The data are the four canonical MNIST ``.gz`` files (``--data``, default ``../shared/data/mnist``
@@ -182,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--schedule", choices=["cosine", "step"], default="cosine",
                         help="cosine: nn.CosineDecay from --lr to 0 over the whole run, step by "
                              "step; step: multiply by --lr-decay after every epoch")
+    parser.add_argument("--warmup-epochs", type=float, default=0.0,
+                        help="with --schedule cosine: climb linearly from 0 to --lr over this many "
+                             "epochs first")
     parser.add_argument("--lr-decay", type=float, default=0.3,
                         help="with --schedule step: the factor applied after every epoch")
     parser.add_argument("--seed", type=int, default=0)
@@ -206,8 +210,13 @@ def main(argv: list[str] | None = None) -> None:
     data = ((x_train, y_train), test)
     steps_per_epoch = -(-len(x_train) // args.batch_size)
     if args.schedule == "cosine":
-        schedule = nn.CosineDecay(args.lr, decay_steps=args.epochs * steps_per_epoch)
-        described = f"cosine decay from {args.lr} to 0 over {args.epochs} epochs"
+        warmup = round(args.warmup_epochs * steps_per_epoch)
+        decay = max(1, args.epochs * steps_per_epoch - warmup)
+        schedule = (nn.CosineDecay(0.0, decay, warmup_steps=warmup, warmup_target=args.lr)
+                    if warmup else nn.CosineDecay(args.lr, decay_steps=decay))
+        described = (f"lr from 0 up to {args.lr} in {args.warmup_epochs} epochs, then cosine "
+                     f"decay to 0 by the end of epoch {args.epochs}" if warmup else
+                     f"cosine decay from {args.lr} to 0 over {args.epochs} epochs")
     else:
         schedule = nn.ExponentialDecay(args.lr, steps_per_epoch, args.lr_decay, staircase=True)
         described = f"lr {args.lr}, x{args.lr_decay} per epoch"
