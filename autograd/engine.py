@@ -248,7 +248,8 @@ def backward(root: Any, grad: Any = None) -> None:
     deque(_propagate(root, grad, record=False), maxlen=0)
 
 
-def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
+def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
+    """Backpropagate from ``root``; yield a Step per node when ``record``, nothing otherwise."""
     order = topological_order(root)
     for node in order:
         if node._op is not None:
@@ -271,7 +272,6 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
                 for parent, d in zip(node._prev, local):
                     if d is not None:
                         parent._accumulate_grad(upstream * d)
-                yield None
                 continue
             contributions = tuple(None if d is None else upstream * d for d in local)
         for parent, contribution in zip(node._prev, contributions):
@@ -281,8 +281,6 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step | None]:
             yield Step(index, total, node, names[node], names[root], op, upstream, node._prev,
                        tuple(names[p] for p in node._prev), local, tuple(contributions))
             index += 1
-        else:
-            yield None
 
 
 def zero_grad(root: Any) -> None:

@@ -23,14 +23,15 @@ __all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
 
 
 class ConvContext:
-    """A convolution's constants, and what its forward pass keeps for backward: the zero-padded
-    input, and the im2col matrix when the whole batch fitted in one block of BLOCK_BYTES."""
+    """A convolution's constants, and what its forward pass keeps for backward: the im2col
+    matrix when the whole batch fitted in one block of BLOCK_BYTES, else the zero-padded input
+    (when there is padding) to gather it from again."""
 
     __slots__ = ("stride", "padding", "padded", "cols")
 
     def __init__(self, stride: tuple[int, int], padding: tuple[int, int]) -> None:
         self.stride, self.padding = stride, padding
-        self.padded: np.ndarray | None = None  # None when there is no padding
+        self.padded: np.ndarray | None = None
         self.cols: np.ndarray | None = None
 
     def __repr__(self) -> str:
@@ -100,7 +101,6 @@ def _windows(xp: np.ndarray, kh: int, kw: int, stride: tuple[int, int]) -> np.nd
 def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContext) -> np.ndarray:
     o, c, kh, kw = w.shape
     xp = _padded(x, ctx.padding)
-    ctx.padded = xp if xp is not x else None
     windows = _windows(xp, kh, kw, ctx.stride)
     n, oh, ow = windows.shape[:3]
     pixels, k = oh * ow, kh * kw * c
@@ -112,8 +112,10 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
         rows = cols[:block.stop - block.start]
         np.copyto(rows, windows[block])
         np.matmul(rows.reshape(-1, k), w_matrix, out=out[block.start * pixels:block.stop * pixels])
-    small = len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES
-    ctx.cols = cols if small else None  # all of it in one small block: keep it for backward
+    if len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES:  # all in one small block: keep it
+        ctx.cols = cols
+    elif xp is not x:  # backward gathers again, from the padded input
+        ctx.padded = xp
     out += b
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
@@ -126,19 +128,19 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     _, c, kh, kw = w.data.shape
     pixels, k = oh * ow, kh * kw * c
     g = up.transpose(0, 2, 3, 1).reshape(n * pixels, o)  # free when up is channels-last
-    xp = x.data if ctx.padded is None else ctx.padded
+    (ph, pw), (h, wd) = ctx.padding, x.data.shape[2:]
     dtype = np.result_type(up, x.data, w.data)
-    blocks = _sample_blocks(n, pixels * k * xp.itemsize)
+    blocks = _sample_blocks(n, pixels * k * x.data.itemsize)
     size = blocks[0].stop  # samples in a block
     gather = w.requires_grad and ctx.cols is None  # else the forward's im2col is at hand
     gw = None
     if w.requires_grad:
         gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.reshape(-1, k).T @ g
     if gather:
-        windows = _windows(xp, kh, kw, ctx.stride)
-        cols = np.empty((size,) + windows.shape[1:], dtype=xp.dtype)
+        windows = _windows(x.data if ctx.padded is None else ctx.padded, kh, kw, ctx.stride)
+        cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype)
     if x.requires_grad:
-        dx = np.zeros((n, xp.shape[2], xp.shape[3], c), dtype=dtype)  # padded, channels-last
+        dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
         w_offsets = np.ascontiguousarray(w.data.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
         product = np.empty((size * pixels, c), dtype=dtype)
     for block in blocks if gather or x.requires_grad else ():
@@ -156,7 +158,6 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
                     prod.reshape(m, oh, ow, c)
     gx = gwt = gb = None
     if x.requires_grad:
-        (ph, pw), (h, wd) = ctx.padding, x.data.shape[2:]
         gx = dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
     if gw is not None:
         gwt = gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)

@@ -8,7 +8,7 @@ Use them to test your own functions and ops the way glassgrad tests its own:
 
     @given(expression_graphs())
     def test_backprop_matches_finite_differences(graph):
-        assert gradcheck(graph.evaluate, *graph.leaves())
+        gradcheck(graph.evaluate, *graph.leaves())  # raises GradcheckError on a mismatch
 
 Strategies:
     floats_in(intervals): finite floats from a union of intervals.

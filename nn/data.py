@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import count
+
 __all__ = [
     "batches", "make_function_2d", "make_line", "make_moons", "make_quadratic",
     "train_val_test_split",
@@ -36,14 +38,6 @@ def _rng(rng: Rng) -> np.random.Generator:
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
                     f"{type(rng).__name__}")
-
-
-def _count(name: str, n: Any, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r:.40}")
-    if n < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {n}")
-    return int(n)
 
 
 def _pair(owner: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +94,7 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Rng = No
     the number of samples, unless ``drop_last`` drops it.
     """
     x, y = _pair("batches", x, y)
-    batch_size = _count("batches: batch_size", batch_size)
+    batch_size = count("batches", "batch_size", batch_size)
     n = len(x)
     order = _rng(rng).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
@@ -122,7 +116,7 @@ def make_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: f
     Returns x and y, each shaped (n, 1).
     """
     gen = _rng(rng)
-    x = gen.uniform(*x_range, size=(_count("make_line: n", n), 1))
+    x = gen.uniform(*x_range, size=(count("make_line", "n", n), 1))
     return x, _noisy(slope * x + intercept, noise, gen)
 
 
@@ -131,7 +125,7 @@ def make_quadratic(n: int = 100, a: float = 1.0, b: float = 0.0, c: float = 0.0,
                    rng: Rng = None) -> Split:
     """Points near a parabola: y = a * x**2 + b * x + c + noise * N(0, 1); x, y shaped (n, 1)."""
     gen = _rng(rng)
-    x = gen.uniform(*x_range, size=(_count("make_quadratic: n", n), 1))
+    x = gen.uniform(*x_range, size=(count("make_quadratic", "n", n), 1))
     return x, _noisy(a * x**2 + b * x + c, noise, gen)
 
 
@@ -153,7 +147,7 @@ def make_function_2d(n: int = 200,
     True
     """
     gen = _rng(rng)
-    x = gen.uniform(low, high, size=(_count("make_function_2d: n", n), 2))
+    x = gen.uniform(low, high, size=(count("make_function_2d", "n", n), 2))
     y = np.asarray(f(x[:, 0], x[:, 1]), dtype=np.float64).reshape(-1, 1)
     if len(y) != len(x):
         raise ValueError(f"make_function_2d: f returned {len(y)} values for {len(x)} points")
@@ -169,7 +163,7 @@ def make_moons(n: int = 100, noise: float = 0.0, rng: Rng = None) -> Split:
     micrograd's hinge loss wants labels -1 and +1: ``y * 2 - 1``.
     """
     gen = _rng(rng)
-    n = _count("make_moons: n", n, minimum=2)
+    n = count("make_moons", "n", n, minimum=2)
     n_out, n_in = n // 2, n - n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
     x = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], axis=1),

@@ -40,6 +40,7 @@ from autograd import Tensor
 from autograd import functional as F
 from autograd.functional import int_pair
 
+from ._checks import count
 from .module import Module
 
 __all__ = [
@@ -51,15 +52,6 @@ _INITS = ("glorot_uniform", "he_uniform")
 
 
 # ---- helpers ---------------------------------------------------------------------------------
-
-def _positive(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} "
-                        f"{value!r:.40}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be at least 1, got {value}")
-    return int(value)
-
 
 def _generator(rng: Any) -> Any:
     """A numpy Generator for ``rng`` (Generator or int seed), or the global ``np.random``."""
@@ -135,8 +127,8 @@ class Dense(Module):
 
     def __init__(self, in_features: int, out_features: int, init: str = "glorot_uniform",
                  rng: Any = None) -> None:
-        self.in_features = _positive("Dense", "in_features", in_features)
-        self.out_features = _positive("Dense", "out_features", out_features)
+        self.in_features = count("Dense", "in_features", in_features)
+        self.out_features = count("Dense", "out_features", out_features)
         self.weight = _init_weight("Dense", (self.in_features, self.out_features),
                                    self.in_features, self.out_features, init, rng)
         self.bias = _zeros("Dense", self.out_features)
@@ -181,8 +173,8 @@ class Conv2D(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
                  init: str = "glorot_uniform", rng: Any = None) -> None:
-        self.in_channels = _positive("Conv2D", "in_channels", in_channels)
-        self.out_channels = _positive("Conv2D", "out_channels", out_channels)
+        self.in_channels = count("Conv2D", "in_channels", in_channels)
+        self.out_channels = count("Conv2D", "out_channels", out_channels)
         self.kernel_size = int_pair("Conv2D", "kernel_size", kernel_size)
         self.stride = int_pair("Conv2D", "stride", stride)
         self.padding = int_pair("Conv2D", "padding", padding, minimum=0)

@@ -20,27 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import number
 from .module import Module
 
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
-def _number(owner: str, name: str, value: Any, low: float = 0.0, high: float = math.inf,
-            high_open: bool = False) -> float:
-    """``value`` as a float if ``low <= value <= high`` (``< high`` when ``high_open``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{owner}: {name} must be a number, got {type(value).__name__} "
-                         f"{value!r:.40}")
-    value = float(value)
-    if not (low <= value and (value < high if high_open else value <= high)):
-        bound = f"in [{low}, {high})" if high_open else f">= {low}"
-        raise ValueError(f"{owner}: {name} must be {bound}, got {value!r}")
-    return value
-
-
 def _learning_rate(owner: str, lr: Any) -> float | Callable[[int], float]:
     """A fixed rate (a number >= 0) or a schedule: any callable step -> rate (nn.CosineDecay...)."""
-    return lr if callable(lr) else _number(owner, "lr", lr)
+    return lr if callable(lr) else number(owner, "lr", lr)
 
 
 class Optimizer:
@@ -150,8 +138,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float | Callable[[int], float],
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         self.lr = _learning_rate("SGD", lr)
-        self.momentum = _number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
-        self.weight_decay = _number("SGD", "weight_decay", weight_decay)
+        self.momentum = number("SGD", "momentum", momentum, 0.0, 1.0, high_open=True)
+        self.weight_decay = number("SGD", "weight_decay", weight_decay)
         super().__init__(params)
         self._velocity: list[Any] = [None] * len(self.params)
 
@@ -215,10 +203,10 @@ class Adam(Optimizer):
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r:.60}")
         b1, b2 = betas
-        self.betas = (_number("Adam", "betas[0]", b1, 0.0, 1.0, high_open=True),
-                      _number("Adam", "betas[1]", b2, 0.0, 1.0, high_open=True))
-        self.eps = _number("Adam", "eps", eps)
-        self.weight_decay = _number("Adam", "weight_decay", weight_decay)
+        self.betas = (number("Adam", "betas[0]", b1, 0.0, 1.0, high_open=True),
+                      number("Adam", "betas[1]", b2, 0.0, 1.0, high_open=True))
+        self.eps = number("Adam", "eps", eps)
+        self.weight_decay = number("Adam", "weight_decay", weight_decay)
         super().__init__(params)
         n = len(self.params)
         self._t = [0] * n

@@ -28,17 +28,10 @@ from typing import Any
 
 from autograd import Value
 
+from ._checks import count
 from .module import Module
 
 __all__ = ["Layer", "MLP", "Neuron"]
-
-
-def _check_size(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, got {type(n).__name__} {n!r:.40}")
-    if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
-    return n
 
 
 class Neuron(Module):
@@ -58,7 +51,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, nonlin: bool = True) -> None:
-        _check_size("Neuron: nin", nin)
+        count("Neuron", "nin", nin)
         self.w = [Value(random.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0)
         self.nonlin = nonlin
@@ -85,8 +78,8 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, **kwargs: Any) -> None:
-        _check_size("Layer: nin", nin)
-        _check_size("Layer: nout", nout)
+        count("Layer", "nin", nin)
+        count("Layer", "nout", nout)
         self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
 
     def forward(self, x: Sequence[Value | float]) -> Value | list[Value]:
@@ -127,7 +120,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int]) -> None:
-        _check_size("MLP: nin", nin)
+        count("MLP", "nin", nin)
         if isinstance(nouts, int | str) or not isinstance(nouts, Sequence) or not nouts:
             raise TypeError(f"MLP: nouts must be a non-empty list of layer sizes, "
                             f"got {nouts!r:.60}")

@@ -24,24 +24,10 @@ large; later ones shrink so that training settles into a minimum instead of boun
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any
+
+from ._checks import count, number
 
 __all__ = ["CosineDecay", "ExponentialDecay", "LearningRateSchedule"]
-
-
-def _positive(owner: str, name: str, value: Any, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
-            or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r:.40}")
-    return float(value)
-
-
-def _steps(owner: str, name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be an int >= {minimum}, got {value!r:.40}")
-    return int(value)
 
 
 class LearningRateSchedule:
@@ -67,9 +53,9 @@ class ExponentialDecay(LearningRateSchedule):
 
     def __init__(self, initial_lr: float, decay_steps: int, decay_rate: float,
                  staircase: bool = False) -> None:
-        self.initial_lr = _positive("ExponentialDecay", "initial_lr", initial_lr)
-        self.decay_steps = _steps("ExponentialDecay", "decay_steps", decay_steps, 1)
-        self.decay_rate = _positive("ExponentialDecay", "decay_rate", decay_rate)
+        self.initial_lr = number("ExponentialDecay", "initial_lr", initial_lr, low_open=True)
+        self.decay_steps = count("ExponentialDecay", "decay_steps", decay_steps)
+        self.decay_rate = number("ExponentialDecay", "decay_rate", decay_rate, low_open=True)
         self.staircase = bool(staircase)
 
     def __call__(self, step: int) -> float:
@@ -105,15 +91,12 @@ class CosineDecay(LearningRateSchedule):
     def __init__(self, initial_lr: float, decay_steps: int, alpha: float = 0.0,
                  warmup_steps: int = 0, warmup_target: float | None = None) -> None:
         owner = "CosineDecay"
-        self.initial_lr = _positive(owner, "initial_lr", initial_lr, allow_zero=True)
-        self.decay_steps = _steps(owner, "decay_steps", decay_steps, 1)
-        self.alpha = _positive(owner, "alpha", alpha, allow_zero=True)
-        if self.alpha > 1:
-            raise ValueError(f"{owner}: alpha is the final fraction of the rate, in [0, 1]; "
-                             f"got {alpha!r}")
-        self.warmup_steps = _steps(owner, "warmup_steps", warmup_steps, 0)
+        self.initial_lr = number(owner, "initial_lr", initial_lr)
+        self.decay_steps = count(owner, "decay_steps", decay_steps)
+        self.alpha = number(owner, "alpha", alpha, high=1.0)  # the final fraction of the rate
+        self.warmup_steps = count(owner, "warmup_steps", warmup_steps, minimum=0)
         self.warmup_target = (None if warmup_target is None
-                              else _positive(owner, "warmup_target", warmup_target))
+                              else number(owner, "warmup_target", warmup_target, low_open=True))
         if self.warmup_steps and self.warmup_target is None:
             raise ValueError(f"{owner}: warmup_steps={warmup_steps} needs a warmup_target (the "
                              "rate to climb to)")

@@ -37,6 +37,7 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 
 from . import losses
+from ._checks import count
 from .callbacks import Callback
 from .data import _rng, batches
 from .module import Module
@@ -192,12 +193,6 @@ def _arrays(owner: str, x: Any, y: Any, dtype: np.dtype) -> tuple[np.ndarray, np
     return x, y
 
 
-def _positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{owner}: {name} must be an int >= 1, got {value!r}")
-    return int(value)
-
-
 @contextlib.contextmanager
 def _mode(model: Module, training: bool) -> Iterator[None]:
     """Set train/eval mode for the block, then give every module back its previous mode."""
@@ -220,7 +215,7 @@ def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
     """
     dtype = _tensor_model("predict", model)
     x = _inputs("predict", x, dtype)
-    batch_size = _positive_int("predict", "batch_size", batch_size)
+    batch_size = count("predict", "batch_size", batch_size)
     outs = []
     with _mode(model, False), no_grad():
         for start in range(0, len(x), batch_size):
@@ -240,7 +235,7 @@ def evaluate(model: Module, x: Any, y: Any, loss: str | LossFn, metrics: Sequenc
     dtype = _tensor_model("evaluate", model)
     x, y = _arrays("evaluate", x, y, dtype)
     loss_fn, loss_name = _loss_fn(loss)
-    batch_size = _positive_int("evaluate", "batch_size", batch_size)
+    batch_size = count("evaluate", "batch_size", batch_size)
     result = _evaluate(model, x, y, loss_fn, _metric_fns(metrics, loss_name), batch_size)
     if verbose:
         print(_format(result))
@@ -335,8 +330,8 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
     if owned and not any(id(p) in owned for p in model.parameters()):
         raise ValueError("fit: the optimizer holds none of the model's parameters (was it made "
                          "for another model? pass model.parameters())")
-    epochs = _positive_int("fit", "epochs", epochs)
-    batch_size = _positive_int("fit", "batch_size", batch_size)
+    epochs = count("fit", "epochs", epochs)
+    batch_size = count("fit", "batch_size", batch_size)
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callback {i} must be an nn.Callback, got {type(cb).__name__}")

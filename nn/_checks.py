@@ -1,0 +1,41 @@
+"""The argument checks nn's classes and functions share: errors name the owner and the argument.
+
+>>> count("Dense", "in_features", 3), number("SGD", "momentum", 0.9, high=1.0, high_open=True)
+(3, 0.9)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+
+def count(owner: str, name: str, value: Any, minimum: int = 1) -> int:
+    """``value`` as an int of at least ``minimum``: a TypeError if it is no int, else a
+    ValueError if it is too small."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    if value < minimum:
+        raise ValueError(f"{owner}: {name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def number(owner: str, name: str, value: Any, low: float = 0.0, high: float = math.inf,
+           high_open: bool = False, low_open: bool = False) -> float:
+    """``value`` as a finite float in [low, high] (open ends with ``low_open``/``high_open``);
+    a ValueError otherwise, as for every bad hyper-parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{owner}: {name} must be a number, got {type(value).__name__} "
+                         f"{value!r:.40}")
+    value = float(value)
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if not (math.isfinite(value) and above and below):
+        if high == math.inf:
+            bound = f"> {low}" if low_open else f">= {low}"
+        else:
+            bound = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r}")
+    return value
