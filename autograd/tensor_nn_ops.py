@@ -111,12 +111,13 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
     for block in blocks:  # im2col for a block of samples, then one product
         rows = cols[:block.stop - block.start]
         np.copyto(rows, windows[block])
-        np.matmul(rows.reshape(-1, k), w_matrix, out=out[block.start * pixels:block.stop * pixels])
+        out_rows = out[block.start * pixels:block.stop * pixels]
+        np.matmul(rows.reshape(-1, k), w_matrix, out=out_rows)
+        out_rows += b  # while the block is in the cache
     if len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES:  # all in one small block: keep it
         ctx.cols = cols
     elif xp is not x:  # backward gathers again, from the padded input
         ctx.padded = xp
-    out += b
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
@@ -133,7 +134,10 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     blocks = _sample_blocks(n, pixels * k * x.data.itemsize)
     size = blocks[0].stop  # samples in a block
     gather = w.requires_grad and ctx.cols is None  # else the forward's im2col is at hand
-    gw = None
+    in_blocks = gather or x.requires_grad
+    gw = gb = None
+    if b.requires_grad:  # summed block by block below, while each block is in the cache
+        gb = np.zeros(o, dtype=dtype) if in_blocks else g.sum(axis=0)
     if w.requires_grad:
         gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.reshape(-1, k).T @ g
     if gather:
@@ -143,9 +147,11 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
         dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
         w_offsets = np.ascontiguousarray(w.data.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
         product = np.empty((size * pixels, c), dtype=dtype)
-    for block in blocks if gather or x.requires_grad else ():
+    for block in blocks if in_blocks else ():
         m = block.stop - block.start
         g_rows = g[block.start * pixels:block.stop * pixels]
+        if gb is not None:
+            gb += g_rows.sum(axis=0)
         if gather:
             rows = cols[:m]
             np.copyto(rows, windows[block])
@@ -156,13 +162,11 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
                 np.matmul(g_rows, w_offsets[i, j], out=prod)
                 _strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)[...] += \
                     prod.reshape(m, oh, ow, c)
-    gx = gwt = gb = None
+    gx = gwt = None
     if x.requires_grad:
         gx = dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
     if gw is not None:
         gwt = gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
-    if b.requires_grad:
-        gb = g.sum(axis=0)
     return gx, gwt, gb
 
 
@@ -176,7 +180,9 @@ CONV2D = define_op(
 
 
 # ---- max_pool2d -------------------------------------------------------------------------------
-# Both passes work on channels-last views, so every window offset reads whole channel rows.
+# Both passes work on channels-last views, so every window offset reads whole channel rows. Ties
+# go to a window's first maximum in row-major order; a NaN is a window's maximum, and of several
+# NaNs the last one gets the gradient: what PyTorch does.
 
 def _max_pool2d_forward(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
     (kh, kw), (sh, sw) = ctx.kernel, ctx.stride
@@ -191,43 +197,99 @@ def _max_pool2d_forward(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
 
 def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
     (x,) = node._prev
-    (kh, kw), (sh, sw) = node._ctx.kernel, node._ctx.stride
-    n, c, h, w = x.data.shape
-    oh, ow = up.shape[2:]
+    kernel, stride = node._ctx.kernel, node._ctx.stride
     xt, out = x.data.transpose(0, 2, 3, 1), node.data.transpose(0, 2, 3, 1)
-    rest = np.ascontiguousarray(up.transpose(0, 2, 3, 1))  # the gradient not yet handed out
-    overlapping = sh < kh or sw < kw
-    tiled = (sh, sw) == (kh, kw) and (h, w) == (oh * kh, ow * kw)  # every element is written
-    dx = (np.empty if tiled else np.zeros)((n, h, w, c), dtype=up.dtype)
-    offsets = _offsets(kh, kw)
-    has_nan = bool(np.isnan(out).any())  # a NaN is its window's maximum, as in PyTorch
-    compared = offsets if has_nan else offsets[:-1]
-    for i, j in compared:  # offsets in order: the first maximum of a window wins
-        window = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True)
-        won = window == out
-        if has_nan:
-            won |= np.isnan(window)
-        part = _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
-        if overlapping:
-            given = rest * won
-            part += given
-        else:  # windows share no element: write, don't add
-            given = np.multiply(rest, won, out=part)
-        rest -= given
-    if not has_nan:  # the rest belongs to the last offset: no earlier element held the maximum
-        last = _strided(dx, *offsets[-1], oh, ow, sh, sw, channels_last=True)
-        if overlapping:
-            last += rest
-        else:
-            last[...] = rest
+    upt = np.ascontiguousarray(up.transpose(0, 2, 3, 1))
+    if stride == kernel:
+        dx = _tiled_max_grad(xt, out, upt, kernel)
+    else:
+        dx = _strided_max_grad(xt, out, upt, kernel, stride)
     return (dx.transpose(0, 3, 1, 2),)
+
+
+def _tiled_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
+                    kernel: tuple[int, int]) -> np.ndarray:
+    """Windows side by side (stride = kernel, the usual case): view the input as tiles
+    (n, oh, kh, ow, kw, c), find every window's maxima with one comparison, keep one per
+    window, and hand out the gradient with one product."""
+    (kh, kw), (n, oh, ow, c), (h, w) = kernel, out.shape, xt.shape[1:3]
+    tiles = xt[:, :oh * kh, :ow * kw].reshape(n, oh, kh, ow, kw, c)
+    offsets = _offsets(kh, kw)
+    won = tiles == out[:, :, None, :, None, :]
+    _keep_one(won, offsets)  # ties: the first maximum in row-major order, as PyTorch
+    if np.isnan(out).any():  # a window holding NaN has the maximum NaN; PyTorch picks its last
+        nans = np.isnan(tiles)
+        _keep_one(nans, offsets[::-1])
+        won |= nans
+    grads = np.multiply(won, up[:, :, None, :, None, :], dtype=up.dtype)
+    grads = grads.reshape(n, oh * kh, ow * kw, c)
+    if (oh * kh, ow * kw) == (h, w):
+        return grads
+    dx = np.zeros((n, h, w, c), dtype=up.dtype)  # rows or columns no window covers get 0
+    dx[:, :oh * kh, :ow * kw] = grads
+    return dx
+
+
+def _keep_one(marks: np.ndarray, order: list[tuple[int, int]]) -> None:
+    """In tiles of marks (n, oh, kh, ow, kw, c), keep only each window's first mark in
+    ``order`` (in place)."""
+    taken = marks[:, :, order[0][0], :, order[0][1]].copy()
+    for k, (i, j) in enumerate(order[1:], start=2):
+        here = marks[:, :, i, :, j]
+        np.greater(here, taken, out=here)  # marked here and nowhere before
+        if k < len(order):
+            taken |= here
+
+
+def _strided_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
+                      kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """Overlapping windows, or gaps between them: offset by offset (see ``_hand_out``)."""
+    (sh, sw), (n, oh, ow, c), (h, w) = stride, out.shape, xt.shape[1:3]
+    offsets = _offsets(*kernel)
+    nan = np.isnan(out)
+    has_nan = bool(nan.any())
+    adding = sh < kernel[0] or sw < kernel[1] or has_nan  # else each element is written once
+    dx = np.zeros((n, h, w, c), dtype=up.dtype)
+
+    def window(i: int, j: int) -> np.ndarray:
+        return _strided(xt, i, j, oh, ow, sh, sw, channels_last=True)
+
+    def part(i: int, j: int) -> np.ndarray:
+        return _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
+
+    if has_nan:  # a window holding NaN has the maximum NaN; PyTorch picks its last
+        _hand_out(np.where(nan, up, 0), offsets[::-1], lambda i, j: np.isnan(window(i, j)),
+                  part, adding)
+        up = np.where(nan, 0, up)
+    _hand_out(up.copy(), offsets, lambda i, j: window(i, j) == out, part, adding)
+    return dx
+
+
+def _hand_out(rest: np.ndarray, order: list[tuple[int, int]], is_max: Any, part: Any,
+              adding: bool) -> None:
+    """Give each window's gradient (``rest``, used up in place) to the first offset in
+    ``order`` where ``is_max(i, j)``; what is left belongs to the last offset."""
+    for i, j in order[:-1]:
+        target = part(i, j)
+        if adding:
+            given = rest * is_max(i, j)
+            target += given
+        else:  # no element is in two windows: write, don't add
+            given = np.multiply(rest, is_max(i, j), out=target)
+        rest -= given
+    last = part(*order[-1])
+    if adding:
+        last += rest
+    else:
+        last[...] = rest
 
 
 MAX_POOL2D = define_op(
     "max_pool2d", _max_pool2d_forward, vjp=_max_pool2d_vjp, symbol="maxpool", uses_ctx=True,
     kind="tensor",
     math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
-         "window's (first) maximum (a NaN counts as the maximum), 0 elsewhere")
+         "window's first maximum (a NaN counts as the maximum; of several NaNs, the last), 0 "
+         "elsewhere")
 
 
 # ---- log_softmax ------------------------------------------------------------------------------

@@ -62,6 +62,45 @@ def test_max_pool2d_gives_a_window_s_gradient_to_its_nan_as_pytorch_does():
     np.testing.assert_array_equal(x.grad, [[[[0, 1, 0, 1], [0, 0, 0, 0]]]])
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2)])  # windows side by side; overlapping
+def test_max_pool2d_backward_leaves_the_upstream_gradient_alone(kernel, stride):
+    """A convolution hands back a channels-last gradient; the pooling below must not use that
+    array as its work space (the pooled tensor's grad is the user's to read)."""
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.standard_normal((2, 3, 9, 9)), requires_grad=True)
+    w = Tensor(rng.standard_normal((4, 3, 2, 2)))
+    pooled = F.max_pool2d(x, kernel, stride)
+    F.conv2d(pooled, w).sum().backward()
+    leaf = Tensor(pooled.data.copy(), requires_grad=True)
+    F.conv2d(leaf, w).sum().backward()
+    np.testing.assert_allclose(pooled.grad, leaf.grad, rtol=1e-12)
+
+
+def test_max_pool2d_nan_and_ties_in_3x3_windows_as_pytorch():
+    data = np.zeros((1, 2, 6, 7))
+    data[0, 0, 1, 2] = data[0, 0, 2, 1] = np.nan  # two NaNs in one window: the last wins
+    data[0, 1, 4, 4] = np.nan
+    x = Tensor(data, requires_grad=True)
+    up = np.arange(1.0, 9.0).reshape(1, 2, 2, 2)
+    F.max_pool2d(x, 3).backward(up)
+    expected = np.zeros_like(data)
+    # channel 0: the window's last NaN, then the first zero of each all-zero window; channel 1:
+    # the first zero, and in the last window its NaN
+    for value, (c, i, j) in enumerate([(0, 2, 1), (0, 0, 3), (0, 3, 0), (0, 3, 3),
+                                       (1, 0, 0), (1, 0, 3), (1, 3, 0), (1, 4, 4)], start=1):
+        expected[0, c, i, j] = value
+    np.testing.assert_array_equal(x.grad, expected)
+    torch = pytest.importorskip("torch")
+    for kernel, stride in [(3, 3), (3, 2), (2, 3), (2, 1)]:  # side by side, overlapping, gaps
+        x.grad = None
+        t = torch.tensor(data, requires_grad=True)
+        y, ty = F.max_pool2d(x, kernel, stride), torch.nn.functional.max_pool2d(t, kernel, stride)
+        up = np.arange(1.0, 1.0 + y.data.size).reshape(y.shape)
+        y.backward(up)
+        ty.backward(torch.tensor(up))
+        np.testing.assert_array_equal(x.grad, t.grad.numpy(), err_msg=f"{kernel=} {stride=}")
+
+
 def test_conv2d_and_max_pool2d_argument_errors():
     x, w = Tensor(np.ones((1, 3, 5, 5))), Tensor(np.ones((2, 1, 3, 3)))
     with pytest.raises(ValueError, match=r"conv2d: input shape \(1, 3, 5, 5\) has 3 channels "
@@ -156,7 +195,8 @@ def test_dropout_argument_errors():
         F.dropout(Tensor([1, 2]), 0.5)
 
 
-@pytest.mark.parametrize("kernel, stride, size", [(2, 2, 6), (2, 2, 7), (3, 2, 7), (2, 3, 8)])
+@pytest.mark.parametrize("kernel, stride, size",
+                         [(2, 2, 6), (2, 2, 7), (3, 3, 8), (1, 1, 3), (3, 2, 7), (2, 3, 8)])
 def test_max_pool2d_gradient_goes_to_the_first_maximum_on_ties(kernel, stride, size):
     """ReLU outputs make ties common (all-zero windows): the whole gradient goes to the first
     maximum in row-major order, exactly once, as in PyTorch."""
