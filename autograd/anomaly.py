@@ -8,6 +8,7 @@ input shapes and the line of *your* code (the first frame outside glassgrad) tha
 from __future__ import annotations
 
 import linecache
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ import numpy as np
 
 __all__ = ["AnomalyError", "AnomalyMode", "detect_anomaly"]
 
-_LIBRARY = tuple(str(Path(__file__).resolve().parents[1] / pkg) for pkg in ("autograd", "nn"))
+_ROOT = Path(__file__).resolve().parents[1]
+_LIBRARY = tuple(str(_ROOT / pkg) + os.sep for pkg in ("autograd", "nn"))  # not nn_lab.py
 
 
 class AnomalyError(FloatingPointError):

@@ -326,21 +326,29 @@ class Tensor:
     def __sub__(self, other: Any) -> Tensor:  # self - other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
             return self + (-other)
-        return self + (-self._operand(other, "-"))
+        other = self._operand(other, "-")
+        _check_broadcast("sub", self, other)
+        return self + (-other)
 
     def __rsub__(self, other: Any) -> Tensor:  # other - self
-        return self._operand(other, "-") + (-self)
+        other = self._operand(other, "-")
+        _check_broadcast("sub", other, self)
+        return other + (-self)
 
     def __truediv__(self, other: Any) -> Tensor:  # self / other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
             if other == 0:
                 raise DivisionByZeroError(f"div: division by zero (a tensor of shape "
                                           f"{self.shape} / {other!r})")
-            return self * (1.0 / other)
-        return self * self._operand(other, "/") ** -1
+            return _floating(self, self) * (1.0 / other)
+        other = self._operand(other, "/")
+        _check_broadcast("div", self, other)
+        return _floating(self, other) * _floating(other, self) ** -1
 
     def __rtruediv__(self, other: Any) -> Tensor:  # other / self
-        return self._operand(other, "/") * self ** -1
+        other = self._operand(other, "/")
+        _check_broadcast("div", other, self)
+        return _floating(other, self) * _floating(self, other) ** -1
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum times 1/n."""
@@ -460,12 +468,46 @@ def _constant(data: np.ndarray) -> Tensor:
     return out
 
 
-def _binary(op: Op, a: Tensor, b: Tensor) -> Tensor:
+def _binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
+    a, b = _promote(a, b)
     try:
         data = op.forward(a.data, b.data)
-    except ValueError:
-        raise ValueError(f"{op.name}: shapes {a.shape} and {b.shape} do not broadcast") from None
+    except ValueError as error:
+        _check_broadcast(name or op.name, a, b)
+        raise ValueError(f"{name or op.name}: {error}") from None
     return apply(op, data, (a, b))
+
+
+def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """PyTorch's promotion where numpy's differs: a float tensor keeps its dtype when the other
+    operand is integer or boolean (``x32 * mask`` stays float32), or a 0-d constant
+    (``x32 + np.array(1.0)``); otherwise numpy's rules."""
+    da, db = a.data.dtype, b.data.dtype
+    if da == db:
+        return a, b
+    if da.kind == "f" and (db.kind in "biu" or (b.ndim == 0 < a.ndim and db.kind == "f"
+                                                 and not b.requires_grad)):
+        return a, _constant(b.data.astype(da))
+    if db.kind == "f" and (da.kind in "biu" or (a.ndim == 0 < b.ndim and da.kind == "f"
+                                                 and not a.requires_grad)):
+        return _constant(a.data.astype(db)), b
+    return a, b
+
+
+def _floating(t: Tensor, like: Tensor) -> Tensor:
+    """``t`` itself if it holds floats, else its values as ``like``'s float dtype (float64 when
+    ``like`` is not float either): what true division needs (integers have no 1 / n)."""
+    if t.data.dtype.kind == "f":
+        return t
+    dtype = like.data.dtype if like.data.dtype.kind == "f" else np.float64
+    return _constant(t.data.astype(dtype))
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -251,6 +251,17 @@ def test_detect_anomaly_names_the_op_shapes_and_user_line():
     assert "test_tensor.py:" in message and "y.log()  # the user line" in message
 
 
+def test_detect_anomaly_points_at_a_user_file_whose_name_starts_like_the_package():
+    from pathlib import Path
+
+    import autograd
+
+    user_file = str(Path(autograd.__file__).resolve().parents[1] / "nn_lab.py")  # not nn/
+    code = compile("x = Tensor([0.0], requires_grad=True)\nx.log()\n", user_file, "exec")
+    with pytest.raises(AnomalyError, match=r"created at .*nn_lab\.py:2"), detect_anomaly():
+        exec(code, {"Tensor": Tensor})
+
+
 def test_detect_anomaly_checks_gradients_and_costs_nothing_outside():
     x = Tensor([0.0, 1.0], requires_grad=True)
     y = x.sqrt().sum()  # forward is finite, backward divides by zero
@@ -318,3 +329,38 @@ def test_user_defined_tensor_op_keeps_float32_with_numbers():
         assert out.dtype == np.float32 and out.numpy().tolist() == [4.0, 4.0, 4.0]
     finally:
         remove_op("scaled_add", "tensor")
+
+
+# ---- division and dtypes as a PyTorch user expects -------------------------------------------
+
+
+def test_true_division_by_integer_tensors_and_arrays():
+    x = Tensor([1.0, 2.0, 4.0], requires_grad=True)
+    y = x / Tensor([1, 2, 4])
+    np.testing.assert_allclose(y.data, [1.0, 1.0, 1.0])
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1.0, 0.5, 0.25])
+    np.testing.assert_allclose((x / np.array([1, 2, 4])).data, [1.0, 1.0, 1.0])
+    np.testing.assert_allclose((1 / Tensor([1, 2, 4])).data, [1.0, 0.5, 0.25])
+    np.testing.assert_allclose((Tensor([1, 2]) / Tensor([2, 2])).data, [0.5, 1.0])
+    np.testing.assert_allclose((Tensor([3, 4]) / 2).data, [1.5, 2.0])
+
+
+def test_float32_stays_float32_with_integer_masks_and_0d_constants():
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    for y in (x * Tensor([1, 0, 1]), x * np.array([1, 0, 1], np.int32), x + np.array(1.0),
+              x * Tensor(2.0), x / np.array([1, 2, 4]), Tensor([True, False, True]) * x,
+              np.array(2.0) - x):
+        assert y.dtype == np.float32, y
+    y = x * Tensor(np.ones(3))  # a float64 array of the same rank: numpy's rule, as in torch
+    assert y.dtype == np.float64
+
+
+def test_subtraction_and_division_errors_name_the_op_written():
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=r"sub: shapes \(2, 3\) and \(4,\) do not broadcast"):
+        a - b
+    with pytest.raises(ValueError, match=r"div: shapes \(4,\) and \(2, 3\) do not broadcast"):
+        b / a
+    with pytest.raises(ValueError, match="pow_tensor: Integers to negative integer powers"):
+        Tensor([2, 3]) ** Tensor([-1, -1])
