@@ -4,7 +4,8 @@
 
     on_train_begin(logs)
     for each epoch:   on_epoch_begin(epoch, logs)
-        for each batch:   on_batch_begin(batch, logs)  ...step...  on_batch_end(batch, logs)
+        for each batch:   on_train_batch_begin(batch, logs)  ...step...
+                          on_train_batch_end(batch, logs)
         (validation)      on_epoch_end(epoch, logs)
     on_train_end(logs)
 
@@ -73,6 +74,14 @@ class Callback:
     def on_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """After the optimizer step on batch ``batch``: ``logs`` has that batch's loss."""
 
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras' name for the hook ``fit`` calls before each batch; runs ``on_batch_begin``."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
+        """Keras' name for the hook ``fit`` calls after each batch; runs ``on_batch_end``."""
+        self.on_batch_end(batch, logs)
+
     def stop(self) -> None:
         """Ask ``fit`` to stop after the current batch."""
         if self.model is None:
@@ -94,7 +103,7 @@ class LambdaCallback(Callback):
     """
 
     _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
-              "on_batch_begin", "on_batch_end")
+              "on_batch_begin", "on_batch_end", "on_train_batch_begin", "on_train_batch_end")
 
     def __init__(self, **hooks: Callable[..., Any]) -> None:
         for name, fn in hooks.items():
@@ -113,7 +122,8 @@ class EarlyStopping(Callback):
     After each epoch, ``logs[monitor]`` counts as an improvement when it beats the best so far
     by more than ``min_delta`` (lower is better in mode ``"min"``, higher in ``"max"``; ``"auto"``
     picks ``"max"`` for names containing "acc", else ``"min"``). Training stops after
-    ``patience`` epochs in a row without improvement (``patience=0``: at the first one).
+    ``patience`` epochs in a row without improvement, as Keras (``patience`` 0 or 1: at the
+    first epoch that does not improve).
 
     Args:
         monitor: the key of the epoch logs to watch, e.g. ``"val_loss"`` or ``"val_accuracy"``.
@@ -170,7 +180,7 @@ class EarlyStopping(Callback):
                 self.best_weights = [p.data.copy() for p in self.model.parameters()]
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:  # as Keras: patience 0 and 1 both stop at the first
             self.stopped_epoch = epoch
             self.stop()
 

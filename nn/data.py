@@ -1,7 +1,8 @@
 """Data: train/validation/test splits, minibatches, and the course's toy problems.
 
-Every random choice takes an ``rng``: None (fresh randomness), an int seed, or a
-``numpy.random.Generator``, so ``rng=0`` always gives the same data.
+Every random choice takes an ``rng``: None (drawn from numpy's global generator, so
+``np.random.seed`` makes it repeat), an int seed, or a ``numpy.random.Generator``, so ``rng=0``
+always gives the same data.
 
 >>> x, y = make_line(10, rng=0)
 >>> (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = train_val_test_split(x, y, (0.6, 0.2, 0.2), rng=0)
@@ -34,7 +35,9 @@ Split = tuple[np.ndarray, np.ndarray]
 def _rng(rng: Rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+    if rng is None:  # follow numpy's global seed: np.random.seed(0) makes a whole run repeat
+        return np.random.default_rng(np.random.randint(2**31))
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
                     f"{type(rng).__name__}")

@@ -51,6 +51,7 @@ def save_weights(model: Module, path: str | os.PathLike) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
+        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600); np.savez would not
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
                 for name, p in named:
@@ -64,6 +65,16 @@ def save_weights(model: Module, path: str | os.PathLike) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _file_mode(path: str) -> int:
+    """The permissions a weights file gets: the old file's, else what the umask allows."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _read_all(path: str) -> dict[str, np.ndarray]:

@@ -224,7 +224,8 @@ def predict(model: Module, x: Any, batch_size: int = 256) -> np.ndarray:
     return np.concatenate(outs)
 
 
-def evaluate(model: Module, x: Any, y: Any, loss: str | LossFn, metrics: Sequence[Any] = (),
+def evaluate(model: Module, x: Any, y: Any, loss: str | LossFn,
+             metrics: Sequence[Any] | None = (),
              batch_size: int = 256, verbose: int = 0) -> dict[str, float]:
     """The loss and metrics on ``(x, y)``, in evaluation mode and under no_grad.
 
@@ -236,7 +237,7 @@ def evaluate(model: Module, x: Any, y: Any, loss: str | LossFn, metrics: Sequenc
     x, y = _arrays("evaluate", x, y, dtype)
     loss_fn, loss_name = _loss_fn(loss)
     batch_size = count("evaluate", "batch_size", batch_size)
-    result = _evaluate(model, x, y, loss_fn, _metric_fns(metrics, loss_name), batch_size)
+    result = _evaluate(model, x, y, loss_fn, _metric_fns(metrics or (), loss_name), batch_size)
     if verbose:
         print(_format(result))
     return result
@@ -286,8 +287,8 @@ def _validation(x: np.ndarray, y: np.ndarray, split: Any, data: Any, gen: np.ran
 
 def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epochs: int = 1,
         batch_size: int = 32, validation_split: float = 0.0, validation_data: Any = None,
-        shuffle: bool = True, metrics: Sequence[Any] = (), callbacks: Sequence[Callback] = (),
-        verbose: int = 1, rng: Any = None) -> History:
+        shuffle: bool = True, metrics: Sequence[Any] | None = (),
+        callbacks: Sequence[Callback] | None = (), verbose: int = 1, rng: Any = None) -> History:
     """Train a Tensor model with minibatches; return the :class:`History`.
 
     Args:
@@ -308,7 +309,8 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
         callbacks: :class:`nn.Callback` objects (EarlyStopping, TerminateOnNaN, your own).
         verbose: 0 silent; 1 a progress bar per epoch with the running loss (a printed line per
             epoch when tqdm is not installed); 2 one printed line per epoch.
-        rng: None, an int seed or a numpy Generator, for the split and the minibatches.
+        rng: None (numpy's global seed decides), an int seed or a numpy Generator, for the split
+            and the minibatches.
 
     Returns:
         A :class:`History` with ``history["loss"]``, ``history["val_loss"]`` (with validation),
@@ -332,6 +334,7 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
                          "for another model? pass model.parameters())")
     epochs = count("fit", "epochs", epochs)
     batch_size = count("fit", "batch_size", batch_size)
+    metrics, callbacks = metrics or (), callbacks or ()  # None as in Keras: none
     for i, cb in enumerate(callbacks):
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callback {i} must be an nn.Callback, got {type(cb).__name__}")
@@ -393,7 +396,7 @@ def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, o
     seen = 0
     for i, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=shuffle, rng=gen)):
         for cb in callbacks:
-            cb.on_batch_begin(i, {"size": len(xb)})
+            cb.on_train_batch_begin(i, {"size": len(xb)})
         model.zero_grad()
         optimizer.zero_grad()
         pred = model(Tensor(xb))
@@ -410,7 +413,7 @@ def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, o
         for k, v in batch_logs.items():
             totals[k] += v * len(xb)
         for cb in callbacks:
-            cb.on_batch_end(i, batch_logs)
+            cb.on_train_batch_end(i, batch_logs)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{totals['loss'] / seen:.4f}", refresh=False)

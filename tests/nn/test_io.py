@@ -146,3 +146,16 @@ def test_errors_for_wrong_arguments(tmp_path):
         save_weights([1.0], tmp_path / "x.npz")
     with pytest.raises(FileNotFoundError):
         load_weights(MLP(1, [1]), tmp_path / "absent.npz")
+
+
+def test_saved_file_gets_the_permissions_of_a_normal_file(tmp_path):
+    model = MLP(2, [3, 1])
+    old = os.umask(0o022)
+    try:
+        save_weights(model, tmp_path / "w.npz")
+        assert os.stat(tmp_path / "w.npz").st_mode & 0o777 == 0o644  # like np.savez
+        os.chmod(tmp_path / "w.npz", 0o640)
+        save_weights(model, tmp_path / "w.npz")  # overwriting keeps the file's permissions
+        assert os.stat(tmp_path / "w.npz").st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)

@@ -180,10 +180,10 @@ def test_evaluate_weights_batches_by_size():
 def test_early_stopping_restores_the_best_weights():
     x, y = data.make_line(32, slope=2.0, intercept=1.0, noise=0.0, rng=0)
     model = line_model(weight=2.0, bias=1.0)  # already perfect: every step makes it worse
-    stop = EarlyStopping(monitor="val_loss", patience=1, restore_best_weights=True)
+    stop = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     history = fit(model, x, y, "mse", Drift(model.parameters()), epochs=10, batch_size=8,
                   validation_data=(x, y), callbacks=[stop], verbose=0, rng=0)
-    assert history.epoch == [0, 1, 2]  # epoch 0 is the best; 1 and 2 are worse: stop
+    assert history.epoch == [0, 1, 2]  # epoch 0 is the best; 1 and 2 are worse: stop (Keras)
     assert stop.best_epoch == 0 and stop.stopped_epoch == 2
     assert stop.best == pytest.approx(history.history["val_loss"][0])
     assert model[0].weight.data.item() == pytest.approx(2.0 + 0.1 * 4)  # after epoch 0's steps
@@ -342,3 +342,46 @@ def test_learning_rate_scheduler_rejects_bad_rates():
         bad.on_epoch_begin(0)
     with pytest.raises(TypeError, match="schedule must be callable"):
         nn_package.LearningRateScheduler(0.1)
+
+
+def test_early_stopping_counts_patience_as_keras():
+    """Keras' own example: patience 3, no improvement after epoch 0: only 4 epochs run."""
+    model = line_model()
+    for patience, stops_at in [(0, 1), (1, 1), (2, 2), (3, 3)]:
+        stop = EarlyStopping(monitor="loss", patience=patience)
+        stop.set_context(model, {}, None)
+        stop.on_train_begin()
+        model.stop_training = False
+        for epoch, loss in enumerate([0.5, 0.6, 0.7, 0.8, 0.9]):
+            stop.on_epoch_end(epoch, {"loss": loss})
+            if model.stop_training:
+                break
+        assert stop.stopped_epoch == stops_at, patience
+
+
+def test_fit_takes_none_for_metrics_and_callbacks_and_calls_keras_batch_hooks():
+    x, y = data.make_line(16, rng=0)
+    seen = []
+
+    class KerasStyle(Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+
+    model = line_model()
+    fit(model, x, y, "mse", SGD(model.parameters(), lr=0.01), batch_size=8, metrics=None,
+        callbacks=[KerasStyle()], verbose=0, rng=0)
+    fit(model, x, y, "mse", SGD(model.parameters(), lr=0.01), batch_size=8, callbacks=None,
+        verbose=0, rng=0)
+    assert seen == [0, 1]
+    assert evaluate(model, x, y, "mse", metrics=None).keys() == {"loss"}
+
+
+def test_numpy_global_seed_makes_fit_repeat():
+    x, y = data.make_line(40, noise=0.1, rng=0)
+    histories = []
+    for _ in range(2):
+        np.random.seed(0)
+        model = Sequential(Dense(1, 1))
+        histories.append(fit(model, x, y, "mse", SGD(model.parameters(), lr=0.05), epochs=2,
+                             batch_size=8, validation_split=0.25, verbose=0).history)
+    assert histories[0] == histories[1]
