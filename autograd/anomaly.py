@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .engine import Backprop
+
 __all__ = ["AnomalyError", "AnomalyMode", "detect_anomaly"]
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -94,5 +96,10 @@ def check_grad(node: Any, grad: np.ndarray) -> None:
         what = (f"the output of {node._op.name}" if node._op is not None
                 else f"the leaf {node.label or ''}".rstrip())
         where = f"; created at {made[1]}" if made is not None and made[0] is node else ""
-        raise AnomalyError(f"detect_anomaly: the backward pass produced {_count(grad)} in the "
-                           f"gradient of {what} (shape {node.data.shape}){where}")
+        rule, source = Backprop.node, ""
+        if rule is not None and rule._op is not None:
+            site = AnomalyMode.sites.get(id(rule))
+            made_at = f" (created at {site[1]})" if site is not None and site[0] is rule else ""
+            source = f" from the gradient rule of {rule._op.name}{made_at}"
+        raise AnomalyError(f"detect_anomaly: the backward pass produced {_count(grad)}{source} "
+                           f"in the gradient of {what} (shape {node.data.shape}){where}")

@@ -39,6 +39,13 @@ __all__ = [
 ]
 
 
+class Backprop:
+    """``node``: the node whose rule the running backward pass applies (None between passes),
+    so that a check on a gradient can say which op's rule produced it."""
+
+    node: Any = None
+
+
 class GradMode:
     """Whether new operations record the graph (the switch behind :func:`no_grad`)."""
 
@@ -254,6 +261,7 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
     for node in order:
         if node._op is not None:
             node._reset_grad()
+    Backprop.node = None
     root._accumulate_grad(root._seed_grad(grad))
     if record:
         names = _names(order)
@@ -263,6 +271,7 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
         op = node._op
         if op is None:
             continue
+        Backprop.node = node
         upstream = node.grad
         if op.local is None:  # a vector-Jacobian product gives the contributions directly
             local, contributions = None, op.vjp(node, upstream)
@@ -281,6 +290,7 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
             yield Step(index, total, node, names[node], names[root], op, upstream, node._prev,
                        tuple(names[p] for p in node._prev), local, tuple(contributions))
             index += 1
+    Backprop.node = None
 
 
 def zero_grad(root: Any) -> None:

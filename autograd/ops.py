@@ -94,9 +94,11 @@ class Op:
             nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
             return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
         from .tensor import Tensor, apply as tensor_apply  # noqa: I001
-        # numbers take the dtype of the tensors they meet (float32 stays float32)
-        dtype = next((a.dtype for a in args if isinstance(a, Tensor)), None)
-        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a, dtype=dtype) for a in args)
+        # numbers take the dtype of the tensors they meet if it fits (float32 * 2.0 stays
+        # float32, int * 1.5 does not become an int), as in the operators
+        first = next((a for a in args if isinstance(a, Tensor)), None)
+        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a) if first is None
+                      else first._operand(a, self.name) for a in args)
         return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
 
     def __str__(self) -> str:

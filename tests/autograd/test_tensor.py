@@ -269,6 +269,12 @@ def test_detect_anomaly_checks_gradients_and_costs_nothing_outside():
             detect_anomaly():
         y = x.sqrt().sum()
         y.backward()
+    with pytest.raises(AnomalyError) as info, detect_anomaly():
+        h = x * 1.0
+        h.sqrt().sum().backward()  # sqrt's rule divides by zero; mul's output receives it
+    assert ("1 inf value(s) from the gradient rule of sqrt (created at " in str(info.value)
+            and "h.sqrt().sum().backward()" in str(info.value)
+            and "in the gradient of the output of mul" in str(info.value))
     with np.errstate(divide="ignore"):
         y = (Tensor([0.0], requires_grad=True)).log()  # no error outside the context
     assert np.isinf(y.data[0])
@@ -327,6 +333,7 @@ def test_user_defined_tensor_op_keeps_float32_with_numbers():
     try:
         out = scale(Tensor(np.ones(3, dtype=np.float32), requires_grad=True), 1.5)
         assert out.dtype == np.float32 and out.numpy().tolist() == [4.0, 4.0, 4.0]
+        assert scale(Tensor([1, 2]), 1.5).numpy().tolist() == [4.0, 5.0]  # not cut to ints
     finally:
         remove_op("scaled_add", "tensor")
 
