@@ -79,21 +79,38 @@ def parameter_size(p: Any) -> int:
 def _members(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:
     """``(dotted name, object)`` for each parameter or module directly inside ``obj``'s attributes.
 
-    Lists, tuples and dicts (with string keys) are looked into, to any depth; modules are yielded,
-    not entered.
+    Lists, tuples and dicts (with string or int keys) are looked into, to any depth; modules are
+    yielded, not entered.
     """
     if isinstance(obj, Module):
         items: Any = getattr(obj, "__dict__", {}).items()
     elif isinstance(obj, list | tuple):
         items = ((str(i), v) for i, v in enumerate(obj))
     else:  # a dict
-        items = ((k, v) for k, v in obj.items() if isinstance(k, str))
+        items = ((_key(k, v, prefix), v) for k, v in obj.items())
     for key, value in items:
+        if key is None:
+            continue
         name = f"{prefix}{key}"
         if isinstance(value, Module) or is_parameter(value):
             yield name, value
         elif isinstance(value, list | tuple | dict) and value:
             yield from _members(value, name + ".")
+
+
+def _key(key: Any, value: Any, prefix: str) -> str | None:
+    """A dict key as part of a parameter name; None for a key that holds nothing to train."""
+    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
+        return str(key)
+    if isinstance(value, Module) or is_parameter(value) or (
+            isinstance(value, list | tuple | dict) and any(True for _ in _members(value, ""))):
+        raise TypeError(f"Module: the dict at {prefix.rstrip('.') or 'the module'} holds modules "
+                        f"or parameters under the key {key!r}; use str or int keys, so that "
+                        "they can be named (and saved)")
+    return None
+
+
+_IN_REPR: set[int] = set()  # modules being printed: a child pointing back up is not entered
 
 
 class Module:
@@ -224,8 +241,15 @@ class Module:
 
     def __repr__(self) -> str:
         extra = self.extra_repr()
+        if id(self) in _IN_REPR:  # a back-reference (child.owner = parent): do not loop
+            return f"{type(self).__name__}(...)"
+        _IN_REPR.add(id(self))
+        try:
+            children = [(n, repr(m)) for n, m in self.named_children()]
+        finally:
+            _IN_REPR.discard(id(self))
         lines = [extra] if extra else []
-        for label, text in _collapse([(n, repr(m)) for n, m in self.named_children()]):
+        for label, text in _collapse(children):
             lines.append(f"({label}): {text}")
         if not lines or (len(lines) == 1 and extra):
             return f"{type(self).__name__}({extra})"

@@ -9,7 +9,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from nn import MLP, Layer, Module, Neuron, is_parameter
+from nn import MLP, Dense, Layer, Module, Neuron, Sequential, is_parameter
 
 
 class Pair(Module):
@@ -41,7 +41,9 @@ def test_named_parameters_are_dotted_paths_in_attribute_order():
     assert names == [
         "shared",
         "left.a", "left.weights.0.0", "left.weights.0.1", "left.weights.1.bias",
+        "left.weights.1.7",
         "right.a", "right.weights.0.0", "right.weights.0.1", "right.weights.1.bias",
+        "right.weights.1.7",
         "blocks.0.0.w.0", "blocks.0.0.w.1", "blocks.0.0.b",
         "blocks.0.1.w.0", "blocks.0.1.w.1", "blocks.0.1.b",
     ]
@@ -51,7 +53,7 @@ def test_shared_parameters_and_modules_appear_once():
     m = Outer()
     params = m.parameters()
     assert isinstance(params, list)
-    assert len(params) == len({id(p) for p in params}) == 15
+    assert len(params) == len({id(p) for p in params}) == 17
     assert sum(p is m.shared for p in params) == 1
     assert [n for n, _ in m.named_modules()] == [
         "", "left", "right", "blocks.0.0", "blocks.0.1"]
@@ -61,7 +63,7 @@ def test_shared_parameters_and_modules_appear_once():
 def test_cycles_between_modules_terminate():
     m = Outer()
     m.left.parent = m  # a child pointing back at its parent
-    assert len(m.parameters()) == 15
+    assert len(m.parameters()) == 17
     assert len(m.modules()) == 5
 
 
@@ -182,3 +184,31 @@ def test_call_opens_a_scope_only_while_recording():
     assert owners == {"Neuron"}  # every node is made inside a neuron, the innermost scope
     assert made_in[id(out)][1] is model.layers[-1].neurons[0]
     assert autograd.Scopes.stack == []
+
+
+def test_dicts_with_int_keys_are_named_and_other_keys_are_an_error():
+    class Heads(Module):
+        def __init__(self):
+            self.heads = {0: Dense(2, 1), 1: Dense(2, 1)}
+            self.notes = {(0, 1): "not a module"}  # nothing to train here: ignored
+
+    names = [n for n, _ in Heads().named_parameters()]
+    assert names == ["heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias"]
+
+    class Tupled(Module):
+        def __init__(self):
+            self.heads = {(0, 1): Dense(2, 1)}
+
+    with pytest.raises(TypeError, match=r"the dict at heads holds modules or parameters under "
+                                        r"the key \(0, 1\)"):
+        Tupled().parameters()
+
+
+def test_repr_of_a_module_whose_child_points_back():
+    class Parent(Module):
+        def __init__(self):
+            self.child = Sequential(Dense(2, 2))
+            self.child.owner = self
+
+    text = repr(Parent())
+    assert "(owner): Parent(...)" in text and "Dense(2, 2)" in text
