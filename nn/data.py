@@ -58,8 +58,8 @@ def train_val_test_split(x: Any, y: Any, fractions: Sequence[float] = (0.8, 0.1,
 
     Args:
         x, y: inputs and targets, the same number of samples (first axis).
-        fractions: (train, validation, test), each in [0, 1], summing to 1. The validation and
-            test sizes are rounded; the training set gets the rest.
+        fractions: (train, validation, test), each in [0, 1], summing to 1. The sets are cut
+            where the rounded running sums fall (each size within one sample of fraction * n).
         rng: seed or generator for the shuffle.
 
     Returns:
@@ -77,9 +77,11 @@ def train_val_test_split(x: Any, y: Any, fractions: Sequence[float] = (0.8, 0.1,
         raise ValueError(f"train_val_test_split: fractions must sum to 1, got {tuple(fractions)} "
                          f"(sum {sum(fractions):g})")
     n = len(x)
-    n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
-    n_train = n - n_val - n_test
-    if n_train < 0 or (fractions[0] > 0 and n_train == 0):
+    # cut where the running sums of the fractions fall: sizes are within one sample of
+    # fraction * n, add up to n, and a fraction of 0 gets no sample
+    n_train = round(fractions[0] * n)
+    n_val = round((fractions[0] + fractions[1]) * n) - n_train
+    if fractions[0] > 0 and n_train == 0:
         raise ValueError(f"train_val_test_split: {n} samples are too few for fractions "
                          f"{tuple(fractions)}")
     order = _rng(rng).permutation(n)

@@ -105,3 +105,17 @@ def test_moons_shapes_labels_and_geometry():
     noisy, _ = make_moons(101, noise=0.1, rng=0)
     assert not np.allclose(noisy, x)
     assert np.array_equal(make_moons(20, noise=0.1, rng=5)[0], make_moons(20, noise=0.1, rng=5)[0])
+
+
+@pytest.mark.parametrize("n, fractions, sizes", [
+    (3, (0.0, 0.5, 0.5), (0, 2, 1)),  # a zero fraction gets no sample
+    (5, (0.0, 0.5, 0.5), (0, 2, 3)),
+    (100, (0.7, 0.15, 0.15), (70, 15, 15)),
+    (7, (0.0, 0.0, 1.0), (0, 0, 7)),
+    (10, (1 / 3, 1 / 3, 1 / 3), (3, 4, 3)),
+])
+def test_split_sizes_are_within_a_sample_of_the_fractions(n, fractions, sizes):
+    x = np.arange(n)
+    parts = train_val_test_split(x, x, fractions, rng=0)
+    assert tuple(len(p[0]) for p in parts) == sizes
+    assert sorted(np.concatenate([p[0] for p in parts]).tolist()) == list(range(n))
