@@ -89,15 +89,18 @@ def check_output(op: Any, out: Any, parents: tuple) -> None:
                            f"{site}")
 
 
-def check_grad(node: Any, grad: np.ndarray) -> None:
-    """Called by ``Tensor._accumulate_grad`` while anomaly detection is on."""
+def check_grad(node: Any, grad: np.ndarray, adding: bool = False) -> None:
+    """Called by ``Tensor._accumulate_grad`` while anomaly detection is on: for each
+    contribution, and (``adding``) for the sum of the contributions so far."""
     if grad.dtype.kind in "fc" and not np.isfinite(grad).all():
         made = AnomalyMode.sites.get(id(node))
         what = (f"the output of {node._op.name}" if node._op is not None
                 else f"the leaf {node.label or ''}".rstrip())
         where = f"; created at {made[1]}" if made is not None and made[0] is node else ""
         rule, source = Backprop.node, ""
-        if rule is not None and rule._op is not None:
+        if adding:
+            source = " when adding up the contributions from several ops"
+        elif rule is not None and rule._op is not None:
             site = AnomalyMode.sites.get(id(rule))
             made_at = f" (created at {site[1]})" if site is not None and site[0] is rule else ""
             source = f" from the gradient rule of {rule._op.name}{made_at}"

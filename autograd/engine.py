@@ -257,6 +257,14 @@ def backward(root: Any, grad: Any = None) -> None:
 
 def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
     """Backpropagate from ``root``; yield a Step per node when ``record``, nothing otherwise."""
+    previous = Backprop.node  # a backward pass run inside an op's rule restores the outer one
+    try:
+        yield from _run(root, grad, record)
+    finally:
+        Backprop.node = previous
+
+
+def _run(root: Any, grad: Any, record: bool) -> Iterator[Step]:
     order = topological_order(root)
     for node in order:
         if node._op is not None:
@@ -290,7 +298,6 @@ def _propagate(root: Any, grad: Any, record: bool) -> Iterator[Step]:
             yield Step(index, total, node, names[node], names[root], op, upstream, node._prev,
                        tuple(names[p] for p in node._prev), local, tuple(contributions))
             index += 1
-    Backprop.node = None
 
 
 def zero_grad(root: Any) -> None:

@@ -94,11 +94,12 @@ class Op:
             nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
             return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
         from .tensor import Tensor, apply as tensor_apply  # noqa: I001
-        # numbers take the dtype of the tensors they meet if it fits (float32 * 2.0 stays
-        # float32, int * 1.5 does not become an int), as in the operators
+        # numbers and arrays take the dtype of the first tensor when it is float (float32
+        # stays float32); next to an integer tensor, a number keeps its own (1.5 stays 1.5)
         first = next((a for a in args if isinstance(a, Tensor)), None)
-        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a) if first is None
-                      else first._operand(a, self.name) for a in args)
+        dtype = first.dtype if first is not None and first.dtype.kind == "f" else None
+        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a, dtype=dtype) if dtype or first
+                      is None else first._operand(a, self.name) for a in args)
         return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
 
     def __str__(self) -> str:

@@ -110,6 +110,8 @@ class Tensor:
             self.grad = grad if owned else grad.copy()
         else:
             self.grad = self.grad + grad
+            if AnomalyMode.enabled:  # finite parts can add up to inf
+                check_grad(self, self.grad, adding=True)
 
     def _seed_grad(self, grad: Any) -> np.ndarray:
         if not self.requires_grad:
@@ -325,15 +327,17 @@ class Tensor:
 
     def __sub__(self, other: Any) -> Tensor:  # self - other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
-            return self + (-other)
+            return self + -(other.item() if isinstance(other, np.generic) else other)
         other = self._operand(other, "-")
         _check_broadcast("sub", self, other)
-        return self + (-other)
+        a, b = _promote(self, other)  # before negating: -uint8(3) would be 253
+        return a + (-b)
 
     def __rsub__(self, other: Any) -> Tensor:  # other - self
         other = self._operand(other, "-")
         _check_broadcast("sub", other, self)
-        return other + (-self)
+        a, b = _promote(other, self)
+        return a + (-b)
 
     def __truediv__(self, other: Any) -> Tensor:  # self / other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
@@ -412,7 +416,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     mask = np.asarray(_data(cond))
     if mask.dtype != np.bool_:
         mask = mask.astype(bool)
-    a, b = _pair(a, b, "where")
+    a, b = _promote(*_pair(a, b, "where"))
     try:
         data = np.where(mask, a.data, b.data)
     except ValueError:
@@ -511,6 +515,7 @@ def _floating(t: Tensor, like: Tensor) -> Tensor:
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
+    a, b = _promote(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: @ needs at least one axis on "
                          "each side; use * for scalars")

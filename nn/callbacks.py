@@ -180,7 +180,7 @@ class EarlyStopping(Callback):
                 self.best_weights = [p.data.copy() for p in self.model.parameters()]
             return
         self.wait += 1
-        if self.wait >= self.patience:  # as Keras: patience 0 and 1 both stop at the first
+        if self.wait >= self.patience and epoch > 0:  # as Keras (patience 0 and 1 alike)
             self.stopped_epoch = epoch
             self.stop()
 

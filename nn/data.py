@@ -79,8 +79,8 @@ def train_val_test_split(x: Any, y: Any, fractions: Sequence[float] = (0.8, 0.1,
     n = len(x)
     # cut where the running sums of the fractions fall: sizes are within one sample of
     # fraction * n, add up to n, and a fraction of 0 gets no sample
-    n_train = round(fractions[0] * n)
-    n_val = round((fractions[0] + fractions[1]) * n) - n_train
+    n_train = math.floor(fractions[0] * n + 0.5)  # halves up (round() takes them to even)
+    n_val = math.floor((fractions[0] + fractions[1]) * n + 0.5) - n_train
     if fractions[0] > 0 and n_train == 0:
         raise ValueError(f"train_val_test_split: {n} samples are too few for fractions "
                          f"{tuple(fractions)}")

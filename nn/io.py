@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import zipfile
@@ -36,7 +37,14 @@ _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
 def _check_model(owner: str, model: Any) -> list[tuple[str, Any]]:
     if not isinstance(model, Module):
         raise TypeError(f"{owner}: expected an nn.Module, got {type(model).__name__}")
-    return model.named_parameters()
+    named = model.named_parameters()
+    seen: set[str] = set()
+    for name, _ in named:
+        if name in seen:
+            raise ValueError(f"{owner}: two parameters are both named {name!r} (e.g. dict keys 0 "
+                             "and '0'); give them different names")
+        seen.add(name)
+    return named
 
 
 def save_weights(model: Module, path: str | os.PathLike) -> None:
@@ -51,7 +59,7 @@ def save_weights(model: Module, path: str | os.PathLike) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes it private (0600); np.savez would not
+        _give_file_mode(tmp, path)
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
                 for name, p in named:
@@ -67,14 +75,21 @@ def save_weights(model: Module, path: str | os.PathLike) -> None:
         raise
 
 
-def _file_mode(path: str) -> int:
-    """The permissions a weights file gets: the old file's, else what the umask allows."""
+def _give_file_mode(tmp: str, path: str) -> None:
+    """mkstemp makes the file private (0600); give it what ``np.savez`` would: the replaced
+    file's permissions, else 0666 less the umask (read from /proc: ``os.umask`` would change it
+    for every thread for a moment). Where neither is known, or chmod is refused, it stays 0600."""
     try:
-        return os.stat(path).st_mode & 0o777
+        mode = os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+        mode = None
+        with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    mode = 0o666 & ~int(line.split()[1], 8)
+    if mode is not None:
+        with contextlib.suppress(OSError):  # a filesystem without permissions (vfat, CIFS)
+            os.chmod(tmp, mode)
 
 
 def _read_all(path: str) -> dict[str, np.ndarray]:

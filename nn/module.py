@@ -29,6 +29,7 @@ Value(data=-2.0, grad=0.0)
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,8 +101,10 @@ def _members(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:
 
 def _key(key: Any, value: Any, prefix: str) -> str | None:
     """A dict key as part of a parameter name; None for a key that holds nothing to train."""
-    if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
-        return str(key)
+    if isinstance(key, str):
+        return key
+    if isinstance(key, numbers.Integral) and not isinstance(key, bool | np.bool_):
+        return str(int(key))
     if isinstance(value, Module) or is_parameter(value) or (
             isinstance(value, list | tuple | dict) and any(True for _ in _members(value, ""))):
         raise TypeError(f"Module: the dict at {prefix.rstrip('.') or 'the module'} holds modules "

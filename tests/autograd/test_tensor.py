@@ -272,6 +272,12 @@ def test_detect_anomaly_checks_gradients_and_costs_nothing_outside():
     with pytest.raises(AnomalyError) as info, detect_anomaly():
         h = x * 1.0
         h.sqrt().sum().backward()  # sqrt's rule divides by zero; mul's output receives it
+    from autograd.engine import Backprop
+    assert Backprop.node is None  # nothing (no graph) is held after the failed pass
+    a = Tensor(np.array([1.0], np.float32), requires_grad=True)
+    with pytest.raises(AnomalyError, match="when adding up the contributions"), detect_anomaly():
+        h2 = a * 1.0
+        (h2 + h2).backward(np.array([3e38], np.float32))  # each part is finite, the sum is not
     assert ("1 inf value(s) from the gradient rule of sqrt (created at " in str(info.value)
             and "h.sqrt().sum().backward()" in str(info.value)
             and "in the gradient of the output of mul" in str(info.value))
@@ -334,6 +340,9 @@ def test_user_defined_tensor_op_keeps_float32_with_numbers():
         out = scale(Tensor(np.ones(3, dtype=np.float32), requires_grad=True), 1.5)
         assert out.dtype == np.float32 and out.numpy().tolist() == [4.0, 4.0, 4.0]
         assert scale(Tensor([1, 2]), 1.5).numpy().tolist() == [4.0, 5.0]  # not cut to ints
+        x32 = Tensor(np.ones(3, dtype=np.float32))
+        assert scale(x32, np.array([1.0, 2.0, 3.0])).dtype == np.float32
+        assert scale(x32, [1, 2, 3]).dtype == np.float32
     finally:
         remove_op("scaled_add", "tensor")
 
@@ -361,6 +370,17 @@ def test_float32_stays_float32_with_integer_masks_and_0d_constants():
         assert y.dtype == np.float32, y
     y = x * Tensor(np.ones(3))  # a float64 array of the same rank: numpy's rule, as in torch
     assert y.dtype == np.float64
+    from autograd import where
+    assert where(np.array([True, False, True]), x, np.array(0.0)).dtype == np.float32
+    assert (x.reshape(1, 3) @ np.ones((3, 1), dtype=int)).dtype == np.float32
+
+
+def test_subtracting_unsigned_integers_from_float_tensors():
+    x = Tensor(np.full(2, 10.0, np.float32))
+    assert (x - np.uint8(3)).numpy().tolist() == [7.0, 7.0]  # not 10 + 253
+    y = x - np.array([3, 4], np.uint8)
+    assert y.dtype == np.float32 and y.numpy().tolist() == [7.0, 6.0]
+    assert (np.array([3, 4], np.uint8) - x).numpy().tolist() == [-7.0, -6.0]
 
 
 def test_subtraction_and_division_errors_name_the_op_written():

@@ -109,10 +109,12 @@ def test_moons_shapes_labels_and_geometry():
 
 @pytest.mark.parametrize("n, fractions, sizes", [
     (3, (0.0, 0.5, 0.5), (0, 2, 1)),  # a zero fraction gets no sample
-    (5, (0.0, 0.5, 0.5), (0, 2, 3)),
+    (5, (0.0, 0.5, 0.5), (0, 3, 2)),
     (100, (0.7, 0.15, 0.15), (70, 15, 15)),
     (7, (0.0, 0.0, 1.0), (0, 0, 7)),
     (10, (1 / 3, 1 / 3, 1 / 3), (3, 4, 3)),
+    (5, (0.1, 0.8, 0.1), (1, 4, 0)),  # halves are rounded up
+    (1, (0.5, 0.5, 0.0), (1, 0, 0)),
 ])
 def test_split_sizes_are_within_a_sample_of_the_fractions(n, fractions, sizes):
     x = np.arange(n)

@@ -159,3 +159,15 @@ def test_saved_file_gets_the_permissions_of_a_normal_file(tmp_path):
         assert os.stat(tmp_path / "w.npz").st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_two_parameters_with_one_name_cannot_be_saved(tmp_path):
+    from nn import Dense
+
+    class Clash(Module):
+        def __init__(self):
+            self.heads = {0: Dense(2, 1), "0": Dense(2, 1)}
+
+    with pytest.raises(ValueError, match="two parameters are both named 'heads.0.weight'"):
+        save_weights(Clash(), tmp_path / "w.npz")
+    assert not list(tmp_path.iterdir())

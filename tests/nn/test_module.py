@@ -195,6 +195,12 @@ def test_dicts_with_int_keys_are_named_and_other_keys_are_an_error():
     names = [n for n, _ in Heads().named_parameters()]
     assert names == ["heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias"]
 
+    class NumpyKeys(Module):
+        def __init__(self):
+            self.heads = {k: Dense(2, 1) for k in np.arange(2)}
+
+    assert [n for n, _ in NumpyKeys().named_parameters()] == names
+
     class Tupled(Module):
         def __init__(self):
             self.heads = {(0, 1): Dense(2, 1)}

@@ -357,6 +357,12 @@ def test_early_stopping_counts_patience_as_keras():
             if model.stop_training:
                 break
         assert stop.stopped_epoch == stops_at, patience
+    stop = EarlyStopping(monitor="loss", patience=0)  # as Keras: never at epoch 0, even on NaN
+    stop.set_context(model, {}, None)
+    stop.on_train_begin()
+    model.stop_training = False
+    stop.on_epoch_end(0, {"loss": float("nan")})
+    assert not model.stop_training
 
 
 def test_fit_takes_none_for_metrics_and_callbacks_and_calls_keras_batch_hooks():
