@@ -33,6 +33,7 @@ from .tensor_ops import (
     ABS,
     ADD,
     CONCATENATE,
+    DIV,
     EXP,
     GETITEM,
     LOG,
@@ -340,19 +341,15 @@ class Tensor:
         return a + (-b)
 
     def __truediv__(self, other: Any) -> Tensor:  # self / other
-        if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
-            if other == 0:
-                raise DivisionByZeroError(f"div: division by zero (a tensor of shape "
-                                          f"{self.shape} / {other!r})")
-            return _floating(self, self) * (1.0 / other)
+        if isinstance(other, numbers.Real) and not isinstance(other, Tensor) and other == 0:
+            raise DivisionByZeroError(f"div: division by zero (a tensor of shape {self.shape} "
+                                      f"/ {other!r})")
         other = self._operand(other, "/")
-        _check_broadcast("div", self, other)
-        return _floating(self, other) * _floating(other, self) ** -1
+        return _binary(DIV, _floating(self, other), _floating(other, self))
 
     def __rtruediv__(self, other: Any) -> Tensor:  # other / self
         other = self._operand(other, "/")
-        _check_broadcast("div", other, self)
-        return _floating(other, self) * _floating(self, other) ** -1
+        return _binary(DIV, _floating(other, self), _floating(self, other))
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum times 1/n."""

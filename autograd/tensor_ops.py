@@ -7,7 +7,7 @@ needs no gradient (a constant, or data without ``requires_grad``), and the engin
 
 Elementwise ops give ``local`` derivatives (the stepper can show them); the others give a
 vector-Jacobian product ``vjp(node, upstream)``. Derived operations (``a - b = a + (-1 * b)``,
-``a / b = a * b ** -1``, ``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these
+``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these
 in ``tensor.py`` and ``functional.py``. Convolution, pooling and log-softmax are in
 ``tensor_nn_ops.py``.
 """
@@ -21,8 +21,9 @@ import numpy as np
 from .ops import define_op
 
 __all__ = [
-    "ADD", "MUL", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS", "SQRT",
-    "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "RESHAPE", "TRANSPOSE", "GETITEM", "CONCATENATE",
+    "ADD", "MUL", "DIV", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS",
+    "SQRT", "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "RESHAPE", "TRANSPOSE", "GETITEM",
+    "CONCATENATE",
 ]
 
 POSITIVE = ((0.1, 4.0),)
@@ -44,6 +45,12 @@ def _add_local(node: Any) -> tuple:
 def _mul_local(node: Any) -> tuple:
     a, b = node._prev
     return _needed(a, b.data), _needed(b, a.data)
+
+
+def _div_local(node: Any) -> tuple:
+    a, b = node._prev
+    return ((1 / b.data) if a.requires_grad else None,
+            (-node.data / b.data) if b.requires_grad else None)
 
 
 def _pow_local(node: Any) -> tuple:
@@ -90,6 +97,9 @@ ADD = define_op("add", np.add, local=_add_local, symbol="+", arity=2, kind="tens
                 math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
 MUL = define_op("mul", np.multiply, local=_mul_local, symbol="*", arity=2, kind="tensor",
                 math="f(a, b) = a * b;  df/da = b;  df/db = a")
+DIV = define_op("div", np.true_divide, local=_div_local, symbol="/", arity=2, kind="tensor",
+                domain=[((-3.0, 3.0),), AWAY_FROM_ZERO],
+                math="f(a, b) = a / b;  df/da = 1 / b;  df/db = -a / b ** 2 = -f / b")
 POW = define_op("pow", lambda a, n: a ** n, local=_pow_local, symbol="**", uses_ctx=True,
                 kind="tensor", domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5, 0),
                 math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)")

@@ -242,6 +242,7 @@ def log_softmax_case(draw: st.DrawFn) -> Case:
 CASES: dict[str, st.SearchStrategy[Case]] = {
     "add": elementwise("add", lambda a, b: a + b, np.add),
     "mul": elementwise("mul", lambda a, b: a * b, np.multiply),
+    "div": elementwise("div", lambda a, b: a / b, np.divide),
     "pow": elementwise("pow", lambda a, n: a ** n, lambda a, n: a ** n),
     "pow_tensor": elementwise("pow_tensor", lambda a, b: a ** b, np.power),
     "exp": elementwise("exp", lambda a: a.exp(), np.exp),

@@ -360,6 +360,7 @@ def test_true_division_by_integer_tensors_and_arrays():
     np.testing.assert_allclose((1 / Tensor([1, 2, 4])).data, [1.0, 0.5, 0.25])
     np.testing.assert_allclose((Tensor([1, 2]) / Tensor([2, 2])).data, [0.5, 1.0])
     np.testing.assert_allclose((Tensor([3, 4]) / 2).data, [1.5, 2.0])
+    assert (Tensor([49]) / Tensor([49])).item() == 1.0 == (Tensor([49.0]) / 49).item()  # exact
 
 
 def test_float32_stays_float32_with_integer_masks_and_0d_constants():
