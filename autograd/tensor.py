@@ -476,6 +476,10 @@ def _binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
     except ValueError as error:
         _check_broadcast(name or op.name, a, b)
         raise ValueError(f"{name or op.name}: {error}") from None
+    if a.ndim != b.ndim and 0 in (a.ndim, b.ndim):  # a 0-d tensor that needs its gradient (a
+        dtype = (a if a.ndim else b).data.dtype  # learnt scale) leaves float32 alone too
+        if dtype.kind == "f" and data.dtype != dtype:
+            data = data.astype(dtype)
     return apply(op, data, (a, b))
 
 

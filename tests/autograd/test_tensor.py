@@ -371,6 +371,11 @@ def test_float32_stays_float32_with_integer_masks_and_0d_constants():
         assert y.dtype == np.float32, y
     y = x * Tensor(np.ones(3))  # a float64 array of the same rank: numpy's rule, as in torch
     assert y.dtype == np.float64
+    scale = Tensor(2.0, requires_grad=True)  # a learnt 0-d float64 scale: float32 stays
+    y = x * scale
+    assert y.dtype == np.float32 and (x / scale).dtype == np.float32
+    y.sum().backward()
+    assert scale.grad.dtype == np.float64 and scale.grad == 3.0 and x.grad.dtype == np.float32
     from autograd import where
     assert where(np.array([True, False, True]), x, np.array(0.0)).dtype == np.float32
     assert (x.reshape(1, 3) @ np.ones((3, 1), dtype=int)).dtype == np.float32
