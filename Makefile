@@ -41,7 +41,7 @@ lint: $(VENV)/.lint
 	$(VENV)/bin/ruff check .
 
 # Benchmarks run on demand, never in the tests: each prints ratios against its peers in one run.
-# The MNIST training comparison takes about half an hour: make bench-mnist.
+# The MNIST training comparison takes about 20 minutes: make bench-mnist.
 bench: $(VENV)/.bench
 	$(PY) benchmarks/scalar_engine.py
 	$(PY) benchmarks/tensor_engine.py
