@@ -38,8 +38,10 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
     """2-D convolution (cross-correlation, as PyTorch): ``x`` (N, C, H, W), ``w`` (out, C, kh, kw),
     ``b`` (out,) or None. Returns (N, out, OH, OW) with OH = (H + 2 padding - kh) // stride + 1.
 
-    One im2col copy (``sliding_window_view``) and one matrix product forward; the backward pass
-    is one matrix product for the weights and one per kernel offset for the input.
+    im2col (``sliding_window_view``) and a matrix product forward; backward, a matrix product
+    for the weights and one per kernel offset for the input. The batch is walked in blocks of
+    samples small enough to stay in the cache (``tensor_nn_ops.BLOCK_BYTES``), one product per
+    block.
     """
     x, w = _tensor(x, "conv2d", "input"), _tensor(w, "conv2d", "weight")
     if x.ndim != 4:
