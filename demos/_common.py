@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,17 +22,21 @@ if "ipykernel" not in sys.modules:  # a script writes files; a notebook shows fi
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def demo_args(description: str, argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse ``--quick`` (a run of a few seconds) and ``--out DIR`` (default ``out/``).
+def demo_args(description: str, argv: list[str] | None = None,
+              more: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """Parse ``--quick`` (a run of a few seconds), ``--out DIR`` (default ``out/``) and the
+    options ``more(parser)`` adds; a mistyped option is an error, not silently ignored.
 
     In a notebook (no command line of its own) the defaults are used.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a few seconds, for tests")
     parser.add_argument("--out", type=Path, default=Path("out"), help="where pictures go")
+    if more is not None:
+        more(parser)
     if argv is None and "ipykernel" in sys.modules:
         argv = []
-    args, _ = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     return args
 

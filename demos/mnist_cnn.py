@@ -18,7 +18,6 @@ MNIST: Yann LeCun and Corinna Cortes, CC BY-SA 3.0.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -38,13 +37,12 @@ def build_model(seed: int = 0) -> nn.Sequential:
     )
 
 
-def extra_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "glassgrad" / "mnist")
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--download", action="store_true")
-    args, _ = parser.parse_known_args(argv if argv is not None else sys.argv[1:])
-    return args
+def mnist_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "glassgrad" / "mnist",
+                        help="directory of the four MNIST .gz files (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 2 (1 with --quick)")
+    parser.add_argument("--download", action="store_true",
+                        help="fetch missing files from a public mirror (checksums verified)")
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -55,18 +53,17 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 # %%
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    args = demo_args(__doc__.splitlines()[0], argv)
-    more = extra_args(argv)
+    args = demo_args(__doc__.splitlines()[0], argv, mnist_options)
     try:
-        (x_train, y_train), (x_test, y_test) = nn.datasets.load_mnist(more.data,
-                                                                      download=more.download)
+        (x_train, y_train), (x_test, y_test) = nn.datasets.load_mnist(args.data,
+                                                                      download=args.download)
     except (FileNotFoundError, ConnectionError) as error:
         raise SystemExit(f"mnist_cnn: {error}\n(run with --download to fetch them, or "
                          "--data DIR to point at a folder that has them)") from None
     if args.quick:
         x_train, y_train = x_train[:1500], y_train[:1500]
         x_test, y_test = x_test[:300], y_test[:300]
-    epochs = more.epochs or (1 if args.quick else 2)
+    epochs = args.epochs or (1 if args.quick else 2)
     print(f"{len(x_train)} training images, {len(x_test)} test images, {epochs} epoch(s)")
 
     mean, std = np.float32(0.1307), np.float32(0.3081)  # the training pixels' mean, deviation

@@ -1,14 +1,14 @@
 """The glassgrad tour: about a minute through the course, ending in a gallery page.
 
-1. one neuron: its forward pass, every backward step, both passes drawn, the HTML player;
-2. function fitting: a line, a parabola and a small network, by gradient descent;
+1. function fitting: a line, a parabola and a small network, by gradient descent;
+2. one neuron: its forward pass, every backward step, both passes drawn, the HTML player;
 3. SGD: the saddle point that stops gradient descent but not SGD;
-4. a 2-D function learned with Dense layers and nn.fit (training / validation / test).
+5. a 2-D function learned with Dense layers and nn.fit (training / validation / test).
 
     python demos/tour.py [--quick] [--out out]      (what `make demo` runs)
 
 Open out/index.html to see every picture and player it made. The other lessons
-(backprop_vs_numeric.py, moons.py, mnist_cnn.py) are demos of their own.
+(4: backprop_vs_numeric.py; moons.py; 6: mnist_cnn.py) are demos of their own.
 """
 
 # %%
@@ -25,15 +25,15 @@ import single_neuron
 from _common import demo_args
 
 SECTIONS = [
-    ("One neuron, forward and backward", "single_neuron.py",
-     [("neuron_backward.png", "the graph with values and gradients"),
-      ("neuron_forward.svg", "the forward pass: values only"),
-      ("neuron_player.html", "the HTML player: step through both passes")]),
     ("Fitting a function", "fit_function.py",
      [("fit_line.png", "f(x) = a x + b, fitted by gradient descent"),
       ("fit_line.gif", "the same fit, animated"),
       ("fit_quadratic.png", "f(x) = a x^2 + b x + c"),
       ("fit_mlp.png", "the parabola learned by an MLP")]),
+    ("One neuron, forward and backward", "single_neuron.py",
+     [("neuron_backward.png", "the graph with values and gradients"),
+      ("neuron_forward.svg", "the forward pass: values only"),
+      ("neuron_player.html", "the HTML player: step through both passes")]),
     ("Stochastic gradient descent", "sgd.py",
      [("sgd_saddle.png", "a saddle point: gradient descent stalls, SGD escapes")]),
     ("Learning a 2-D function with nn.fit", "learn_2d.py",
@@ -87,15 +87,15 @@ def main(argv: list[str] | None = None) -> Path:
     args = demo_args(__doc__.splitlines()[0], argv)
     out_args = ["--out", str(args.out)] + (["--quick"] if args.quick else [])
     start = time.perf_counter()
-    print("== 1. One neuron ==")
-    single_neuron.main(out_args)
-    print("\n== 2. Fitting a function ==")
+    print("== Lesson 1. Fitting a function ==")
     fit_function.fit_line(args.out, args.quick)
     fit_function.fit_quadratic(args.out, args.quick)
     fit_function.fit_mlp(args.out, args.quick)
-    print("\n== 3. SGD and a saddle point ==")
+    print("\n== Lesson 2. One neuron ==")
+    single_neuron.main(out_args)
+    print("\n== Lesson 3. SGD and a saddle point ==")
     sgd.saddle(args.out, args.quick)
-    print("\n== 4. A 2-D function with nn.fit ==")
+    print("\n== Lesson 5. A 2-D function with nn.fit ==")
     learn_2d.main(out_args)
     path = gallery(args.out)
     print(f"\nThe tour took {time.perf_counter() - start:.0f} s. Open {path} to see everything.")

@@ -249,7 +249,7 @@ class LearningRateScheduler(Callback):
                                "it is given one by fit()")
         if callable(self.optimizer.lr):
             raise TypeError(f"LearningRateScheduler: the optimizer's lr is already a per-step "
-                            f"schedule ({self.optimizer.lr!r:.60}); use one or the other")
+                            f"schedule ({self.optimizer.lr!r}); use one or the other")
         lr = self.schedule(epoch, self.optimizer.lr)
         if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"LearningRateScheduler: the schedule returned {lr!r} for epoch "
