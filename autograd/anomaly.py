@@ -50,13 +50,13 @@ def detect_anomaly() -> Iterator[None]:
     ...
     autograd.anomaly.AnomalyError: detect_anomaly: log produced 1 inf value(s) ...
     """
-    previous, sites = AnomalyMode.enabled, AnomalyMode.sites
-    AnomalyMode.enabled, AnomalyMode.sites = True, {}
+    previous, sites, tracking = AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking
+    AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking = True, {}, True
     try:
         with np.errstate(all="ignore"):
             yield
     finally:
-        AnomalyMode.enabled, AnomalyMode.sites = previous, sites
+        AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking = previous, sites, tracking
 
 
 def user_site() -> str:

@@ -19,6 +19,7 @@ Scalar ops (for :class:`autograd.Value`) are defined at the bottom of this modul
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -94,12 +95,18 @@ class Op:
             nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
             return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
         from .tensor import Tensor, apply as tensor_apply  # noqa: I001
-        # numbers and arrays take the dtype of the first tensor when it is float (float32
-        # stays float32); next to an integer tensor, a number keeps its own (1.5 stays 1.5)
         first = next((a for a in args if isinstance(a, Tensor)), None)
-        dtype = first.dtype if first is not None and first.dtype.kind == "f" else None
-        nodes = tuple(a if isinstance(a, Tensor) else Tensor(a, dtype=dtype) if dtype or first
-                      is None else first._operand(a, self.name) for a in args)
+
+        def node(a: Any) -> Tensor:
+            if isinstance(a, Tensor):
+                return a
+            if first is not None and first.dtype.kind == "f":  # float32 stays float32
+                return Tensor(a, dtype=first.dtype)
+            if first is not None and isinstance(a, numbers.Real):  # int tensor: 1.5 stays 1.5
+                return first._operand(a, self.name)
+            return Tensor(a)
+
+        nodes = tuple(node(a) for a in args)
         return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
 
     def __str__(self) -> str:

@@ -329,27 +329,19 @@ class Tensor:
     def __sub__(self, other: Any) -> Tensor:  # self - other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
             return self + -(other.item() if isinstance(other, np.generic) else other)
-        other = self._operand(other, "-")
-        _check_broadcast("sub", self, other)
-        a, b = _promote(self, other)  # before negating: -uint8(3) would be 253
-        return a + (-b)
+        return _subtract(self, self._operand(other, "-"))
 
     def __rsub__(self, other: Any) -> Tensor:  # other - self
-        other = self._operand(other, "-")
-        _check_broadcast("sub", other, self)
-        a, b = _promote(other, self)
-        return a + (-b)
+        return _subtract(self._operand(other, "-"), self)
 
     def __truediv__(self, other: Any) -> Tensor:  # self / other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor) and other == 0:
             raise DivisionByZeroError(f"div: division by zero (a tensor of shape {self.shape} "
                                       f"/ {other!r})")
-        other = self._operand(other, "/")
-        return _binary(DIV, _floating(self, other), _floating(other, self))
+        return _binary(DIV, self, self._operand(other, "/"))  # integers / integers: floats
 
     def __rtruediv__(self, other: Any) -> Tensor:  # other / self
-        other = self._operand(other, "/")
-        return _binary(DIV, _floating(other, self), _floating(self, other))
+        return _binary(DIV, self._operand(other, "/"), self)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum times 1/n."""
@@ -413,12 +405,14 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     mask = np.asarray(_data(cond))
     if mask.dtype != np.bool_:
         mask = mask.astype(bool)
-    a, b = _promote(*_pair(a, b, "where"))
+    a, b, dtype = _promote(*_pair(a, b, "where"))
     try:
         data = np.where(mask, a.data, b.data)
     except ValueError:
         raise ValueError(f"where: shapes {mask.shape} (cond), {a.shape} and {b.shape} do not "
                          "broadcast") from None
+    if dtype is not None and data.dtype != dtype:
+        data = data.astype(dtype)
     return apply(WHERE, data, (a, b), mask)
 
 
@@ -470,17 +464,21 @@ def _constant(data: np.ndarray) -> Tensor:
 
 
 def _binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
-    a, b = _promote(a, b)
+    a, b, dtype = _promote(a, b)
     try:
         data = op.forward(a.data, b.data)
     except ValueError as error:
         _check_broadcast(name or op.name, a, b)
         raise ValueError(f"{name or op.name}: {error}") from None
-    if a.ndim != b.ndim and 0 in (a.ndim, b.ndim):  # a 0-d tensor that needs its gradient (a
-        dtype = (a if a.ndim else b).data.dtype  # learnt scale) leaves float32 alone too
-        if dtype.kind == "f" and data.dtype != dtype:
-            data = data.astype(dtype)
+    if dtype is not None and data.dtype != dtype:
+        data = data.astype(dtype)
     return apply(op, data, (a, b))
+
+
+def _subtract(a: Tensor, b: Tensor) -> Tensor:
+    """``a + (-b)``, the operands promoted first (negating uint8(3) would give 253)."""
+    a, b, _ = _promote(a, b)
+    return _binary(ADD, a, -b, name="sub")
 
 
 def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
@@ -490,33 +488,32 @@ def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
 
 
-def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """PyTorch's promotion where numpy's differs: a float tensor keeps its dtype when the other
-    operand is integer or boolean (``x32 * mask`` stays float32), or a 0-d constant
-    (``x32 + np.array(1.0)``); otherwise numpy's rules."""
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, np.dtype | None]:
+    """PyTorch's result dtype where numpy's differs: a float tensor keeps its dtype next to an
+    integer or boolean operand (``x32 * mask`` stays float32) and next to a 0-d tensor
+    (``x32 * scale``). Returns the operands, constants already converted, and the dtype the
+    result must have (None: numpy's). A 0-d tensor that needs its gradient is not converted (it
+    would leave the graph); the result is, and its gradient keeps its own dtype."""
     da, db = a.data.dtype, b.data.dtype
     if da == db:
-        return a, b
-    if da.kind == "f" and (db.kind in "biu" or (b.ndim == 0 < a.ndim and db.kind == "f"
-                                                 and not b.requires_grad)):
-        return a, _constant(b.data.astype(da))
-    if db.kind == "f" and (da.kind in "biu" or (a.ndim == 0 < b.ndim and da.kind == "f"
-                                                 and not a.requires_grad)):
-        return _constant(a.data.astype(db)), b
-    return a, b
+        return a, b, None
+    if da.kind == "f" and (db.kind != "f" or b.ndim == 0 < a.ndim):
+        dtype = da
+    elif db.kind == "f" and (da.kind != "f" or a.ndim == 0 < b.ndim):
+        dtype = db
+    else:
+        return a, b, None
+    return _converted(a, dtype), _converted(b, dtype), dtype
 
 
-def _floating(t: Tensor, like: Tensor) -> Tensor:
-    """``t`` itself if it holds floats, else its values as ``like``'s float dtype (float64 when
-    ``like`` is not float either): what true division needs (integers have no 1 / n)."""
-    if t.data.dtype.kind == "f":
+def _converted(t: Tensor, dtype: np.dtype) -> Tensor:
+    if t.data.dtype == dtype or t.requires_grad:
         return t
-    dtype = like.data.dtype if like.data.dtype.kind == "f" else np.float64
     return _constant(t.data.astype(dtype))
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    a, b = _promote(a, b)
+    a, b, _ = _promote(a, b)  # only integer operands differ here (0-d is an error below)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: @ needs at least one axis on "
                          "each side; use * for scalars")

@@ -257,11 +257,12 @@ def _strided_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
     def part(i: int, j: int) -> np.ndarray:
         return _strided(dx, i, j, oh, ow, sh, sw, channels_last=True)
 
+    rest = up.copy()  # used up in place, so not the engine's array
     if has_nan:  # a window holding NaN has the maximum NaN; PyTorch picks its last
         _hand_out(np.where(nan, up, 0), offsets[::-1], lambda i, j: np.isnan(window(i, j)),
                   part, adding)
-        up = np.where(nan, 0, up)
-    _hand_out(up.copy(), offsets, lambda i, j: window(i, j) == out, part, adding)
+        rest[nan] = 0
+    _hand_out(rest, offsets, lambda i, j: window(i, j) == out, part, adding)
     return dx
 
 

@@ -31,6 +31,8 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from ._checks import count, number
+
 __all__ = ["Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "TerminateOnNaN"]
 
 Logs = dict[str, float]
@@ -139,12 +141,8 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 0, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = False) -> None:
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) \
-                or patience < 0:
-            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, numbers.Real) \
-                or min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        patience = count("EarlyStopping", "patience", patience, minimum=0)
+        min_delta = number("EarlyStopping", "min_delta", min_delta)
         if mode not in ("auto", "min", "max"):
             raise ValueError(f'EarlyStopping: mode must be "auto", "min" or "max", got {mode!r}')
         self.monitor = monitor

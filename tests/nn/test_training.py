@@ -203,8 +203,10 @@ def test_early_stopping_modes_and_errors():
     with pytest.raises(ValueError, match=r"monitor 'val_loss' is not in the epoch logs, which "
                                          r"have \['loss'\]"):
         EarlyStopping().on_epoch_end(0, {"loss": 1.0})
-    with pytest.raises(ValueError, match="patience must be an int >= 0"):
+    with pytest.raises(ValueError, match="patience must be at least 0"):
         EarlyStopping(patience=-1)
+    with pytest.raises(ValueError, match="EarlyStopping: min_delta must be"):
+        EarlyStopping(min_delta=-0.1)
     with pytest.raises(ValueError, match='mode must be "auto", "min" or "max"'):
         EarlyStopping(mode="up")
 
