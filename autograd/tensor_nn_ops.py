@@ -182,7 +182,9 @@ CONV2D = define_op(
 # ---- max_pool2d -------------------------------------------------------------------------------
 # Both passes work on channels-last views, so every window offset reads whole channel rows. Ties
 # go to a window's first maximum in row-major order; a NaN is a window's maximum, and of several
-# NaNs the last one gets the gradient: what PyTorch does.
+# NaNs the last one gets the gradient: what PyTorch does. The gradient is handed out by
+# multiplying with 0/1 masks, which is fast but turns an inf or NaN upstream into NaN in the
+# window's other cells (inf * 0); such an upstream takes an exact path that selects instead.
 
 def _max_pool2d_forward(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
     (kh, kw), (sh, sw) = ctx.kernel, ctx.stride
@@ -200,15 +202,16 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
     kernel, stride = node._ctx.kernel, node._ctx.stride
     xt, out = x.data.transpose(0, 2, 3, 1), node.data.transpose(0, 2, 3, 1)
     upt = np.ascontiguousarray(up.transpose(0, 2, 3, 1))
+    exact = not np.isfinite(upt).all()  # inf * 0 would be NaN: select instead of multiplying
     if stride == kernel:
-        dx = _tiled_max_grad(xt, out, upt, kernel)
+        dx = _tiled_max_grad(xt, out, upt, kernel, exact)
     else:
-        dx = _strided_max_grad(xt, out, upt, kernel, stride)
+        dx = _strided_max_grad(xt, out, upt, kernel, stride, exact)
     return (dx.transpose(0, 3, 1, 2),)
 
 
 def _tiled_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
-                    kernel: tuple[int, int]) -> np.ndarray:
+                    kernel: tuple[int, int], exact: bool) -> np.ndarray:
     """Windows side by side (stride = kernel, the usual case): view the input as tiles
     (n, oh, kh, ow, kw, c), find every window's maxima with one comparison, keep one per
     window, and hand out the gradient with one product."""
@@ -221,7 +224,11 @@ def _tiled_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
         nans = np.isnan(tiles)
         _keep_one(nans, offsets[::-1])
         won |= nans
-    grads = np.multiply(won, up[:, :, None, :, None, :], dtype=up.dtype)
+    tiled_up = up[:, :, None, :, None, :]
+    if exact:
+        grads = np.where(won, tiled_up, np.zeros((), dtype=up.dtype))
+    else:
+        grads = np.multiply(won, tiled_up, dtype=up.dtype)
     grads = grads.reshape(n, oh * kh, ow * kw, c)
     if (oh * kh, ow * kw) == (h, w):
         return grads
@@ -242,7 +249,8 @@ def _keep_one(marks: np.ndarray, order: list[tuple[int, int]]) -> None:
 
 
 def _strided_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
-                      kernel: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+                      kernel: tuple[int, int], stride: tuple[int, int],
+                      exact: bool) -> np.ndarray:
     """Overlapping windows, or gaps between them: offset by offset (see ``_hand_out``)."""
     (sh, sw), (n, oh, ow, c), (h, w) = stride, out.shape, xt.shape[1:3]
     offsets = _offsets(*kernel)
@@ -260,23 +268,29 @@ def _strided_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
     rest = up.copy()  # used up in place, so not the engine's array
     if has_nan:  # a window holding NaN has the maximum NaN; PyTorch picks its last
         _hand_out(np.where(nan, up, 0), offsets[::-1], lambda i, j: np.isnan(window(i, j)),
-                  part, adding)
+                  part, adding, exact)
         rest[nan] = 0
-    _hand_out(rest, offsets, lambda i, j: window(i, j) == out, part, adding)
+    _hand_out(rest, offsets, lambda i, j: window(i, j) == out, part, adding, exact)
     return dx
 
 
 def _hand_out(rest: np.ndarray, order: list[tuple[int, int]], is_max: Any, part: Any,
-              adding: bool) -> None:
+              adding: bool, exact: bool) -> None:
     """Give each window's gradient (``rest``, used up in place) to the first offset in
-    ``order`` where ``is_max(i, j)``; what is left belongs to the last offset."""
+    ``order`` where ``is_max(i, j)``; what is left belongs to the last offset. ``exact``: select
+    with the mask rather than multiply by it (for an inf or NaN in ``rest``)."""
     for i, j in order[:-1]:
-        target = part(i, j)
+        target, mask = part(i, j), is_max(i, j)
+        if exact:
+            given = np.where(mask, rest, np.zeros((), dtype=rest.dtype))
+            np.copyto(rest, 0, where=mask)
+            target += given  # the windows' cells start at 0 when not adding
+            continue
         if adding:
-            given = rest * is_max(i, j)
+            given = rest * mask
             target += given
         else:  # no element is in two windows: write, don't add
-            given = np.multiply(rest, is_max(i, j), out=target)
+            given = np.multiply(rest, mask, out=target)
         rest -= given
     last = part(*order[-1])
     if adding:

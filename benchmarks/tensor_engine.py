@@ -14,11 +14,13 @@ The two libraries alternate step by step (so both see the same machine state) an
 of the step times are compared. Needs torch (``pip install 'glassgrad[bench]'``).
 
     python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
-                                       [--idle-threads spin|sleep]
+                                       [--idle-threads spin|sleep] [--keep-freed-memory]
 
 The two libraries slow each other down when they alternate: by default their idle worker threads
 spin for a while (waiting for the next job) and take a core during the other's step.
 ``--idle-threads sleep`` makes them sleep at once; both regimes are reported in the README.
+``--keep-freed-memory`` calls ``autograd.keep_freed_memory()`` first, so that the process's
+``malloc`` (shared by both libraries) reuses freed arrays instead of faulting in fresh pages.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, keep_freed_memory, no_grad
 from autograd import functional as F
 
 LR = 0.01
@@ -175,15 +177,21 @@ def main() -> None:
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
                         help="spin: the libraries' defaults; sleep: idle worker threads sleep at "
                              "once (OPENBLAS_THREAD_TIMEOUT=4, OMP_WAIT_POLICY=PASSIVE)")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="call autograd.keep_freed_memory() first (for both libraries: they "
+                             "share the process's malloc)")
     args = parser.parse_args()
+    if args.keep_freed_memory and not keep_freed_memory():
+        print("keep_freed_memory: not glibc, nothing changed")
     try:
         import torch
     except ImportError:
         sys.exit("this benchmark compares against PyTorch: pip install 'glassgrad[bench]'")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    kept = ", freed memory kept" if args.keep_freed_memory else ""
     print(f"float32 training step (forward + backward + SGD), {args.threads} threads, idle "
-          f"threads {args.idle_threads}, median of {args.repeats} alternating steps; numpy "
+          f"threads {args.idle_threads}{kept}, median of {args.repeats} alternating steps; numpy "
           f"{np.__version__}, torch {torch.__version__}")
     for name in args.models:
         glass, ref = run_case(torch, name, args.repeats)

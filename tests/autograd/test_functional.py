@@ -224,3 +224,30 @@ def test_dropout_without_rng_follows_numpys_global_seed():
     first = F.dropout(x, 0.5).numpy()
     np.random.seed(3)
     assert np.array_equal(F.dropout(x, 0.5).numpy(), first)
+
+
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 3), (3, 2), (2, 3)])
+def test_max_pool2d_passes_an_inf_or_nan_upstream_gradient_only_to_the_maximum(kernel, stride):
+    """0/1 masks times an inf would put NaN (inf * 0) into the window's other cells; PyTorch
+    gives them 0, and so do we, also when the input holds NaN."""
+    rng = np.random.default_rng(kernel + 10 * stride)
+    data = rng.standard_normal((2, 3, 8, 8))
+    data[0, 1, 2, 3] = np.nan
+    x = Tensor(data, requires_grad=True)
+    y = F.max_pool2d(x, kernel, stride)
+    up = rng.standard_normal(y.shape)
+    up[0, :, 0, 0], up[1, 2, 1, 1], up[0, 1, 1, 1] = np.inf, -np.inf, np.nan
+    y.backward(up)
+    expected = np.zeros_like(data)
+    oh = (8 - kernel) // stride + 1
+    for n, c, i, j in np.ndindex(2, 3, oh, oh):
+        window = data[n, c, i * stride:i * stride + kernel, j * stride:j * stride + kernel]
+        nans = np.flatnonzero(np.isnan(window))
+        flat = nans[-1] if nans.size else np.argmax(window)
+        p, q = np.unravel_index(flat, window.shape)
+        expected[n, c, i * stride + p, j * stride + q] += up[n, c, i, j]
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-12)  # overlaps: sums
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(data, requires_grad=True)
+    torch.nn.functional.max_pool2d(t, kernel, stride).backward(torch.tensor(up))
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
