@@ -6,9 +6,9 @@ freed, and the top of its heap is trimmed once more than a threshold of it is fr
 both to the largest block freed so far). A training step makes the same large arrays every time
 and frees them all at its end; when that is more than glibc keeps, the next step asks for the
 memory again and the kernel hands out fresh pages, zeroing every one: a page fault per 4 KiB
-page, or per 2 MiB huge page. The MNIST CNN at batch 128 pays about 9,000 page faults per step
-for this, a fifth to a quarter of its time (at batch 32 or 64 glibc keeps enough by itself: no
-faults, nothing to gain).
+page, or per 2 MiB huge page. The MNIST CNN at batch 128 pays about 10,000 page faults per step
+for this, about a sixth of its time here. Whether a step faults depends on the sizes and order
+of its arrays: ``benchmarks/tensor_engine.py`` counts the faults per step.
 
 :func:`keep_freed_memory` asks glibc to keep freed blocks in its heap for the next allocation
 instead. The price is memory: between steps the process stays at its peak size instead of

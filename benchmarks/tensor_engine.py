@@ -15,6 +15,7 @@ of the step times are compared. Needs torch (``pip install 'glassgrad[bench]'``)
 
     python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
                                        [--idle-threads spin|sleep] [--keep-freed-memory]
+                                       [--only glassgrad|torch] [--batch-size N]
 
 The two libraries slow each other down when they alternate: by default their idle worker threads
 spin for a while (waiting for the next job) and take a core during the other's step.
@@ -31,6 +32,11 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+try:
+    import resource  # page fault counts (POSIX)
+except ImportError:  # Windows
+    resource = None
 
 
 def _option_from_argv(name: str, default: str) -> str:
@@ -146,8 +152,12 @@ CASES = {  # name: (batch, input shape, description)
 }
 
 
-def run_case(torch: object, name: str, repeats: int) -> tuple[float, float]:
-    batch, shape, _ = CASES[name]
+def run_case(torch: object, name: str, repeats: int, libraries: list[str],
+             batch: int | None = None) -> dict[str, tuple[float, float]]:
+    """Alternate the libraries' steps; per library, the median step time (s) and the mean
+    number of page faults per step (the kernel mapping in fresh memory)."""
+    default_batch, shape, _ = CASES[name]
+    batch = batch or default_batch
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
@@ -155,18 +165,24 @@ def run_case(torch: object, name: str, repeats: int) -> tuple[float, float]:
     model = torch_model(torch, name, shape[-1])
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    steps = {"glassgrad": lambda: glass_step(params, forward, x, y),
+             "torch": lambda: torch_step(torch, model, opt, tx, ty)}
     warmup = max(3, repeats // 10)
-    times: dict[str, list[float]] = {"glassgrad": [], "torch": []}
+    times: dict[str, list[float]] = {lib: [] for lib in libraries}
+    faults = dict.fromkeys(libraries, 0)
     for k in range(warmup + repeats):
-        t0 = time.perf_counter()
-        glass_step(params, forward, x, y)
-        t1 = time.perf_counter()
-        torch_step(torch, model, opt, tx, ty)
-        t2 = time.perf_counter()
-        if k >= warmup:
-            times["glassgrad"].append(t1 - t0)
-            times["torch"].append(t2 - t1)
-    return statistics.median(times["glassgrad"]), statistics.median(times["torch"])
+        for lib in libraries:
+            f0, t0 = _page_faults(), time.perf_counter()
+            steps[lib]()
+            t1, f1 = time.perf_counter(), _page_faults()
+            if k >= warmup:
+                times[lib].append(t1 - t0)
+                faults[lib] += f1 - f0
+    return {lib: (statistics.median(times[lib]), faults[lib] / repeats) for lib in libraries}
+
+
+def _page_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
 
 
 def main() -> None:
@@ -180,6 +196,10 @@ def main() -> None:
     parser.add_argument("--keep-freed-memory", action="store_true",
                         help="call autograd.keep_freed_memory() first (for both libraries: they "
                              "share the process's malloc)")
+    parser.add_argument("--only", choices=["glassgrad", "torch"], default=None,
+                        help="time one library alone (no alternation, no ratio)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="instead of each model's own (128, 64, 128)")
     args = parser.parse_args()
     if args.keep_freed_memory and not keep_freed_memory():
         print("keep_freed_memory: not glibc, nothing changed")
@@ -189,14 +209,22 @@ def main() -> None:
         sys.exit("this benchmark compares against PyTorch: pip install 'glassgrad[bench]'")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    libraries = [args.only] if args.only else ["glassgrad", "torch"]
     kept = ", freed memory kept" if args.keep_freed_memory else ""
+    how = f"{args.only} alone" if args.only else "alternating"
     print(f"float32 training step (forward + backward + SGD), {args.threads} threads, idle "
-          f"threads {args.idle_threads}{kept}, median of {args.repeats} alternating steps; numpy "
-          f"{np.__version__}, torch {torch.__version__}")
+          f"threads {args.idle_threads}{kept}, median of {args.repeats} {how} steps (and page "
+          f"faults per step); numpy {np.__version__}, torch {torch.__version__}")
     for name in args.models:
-        glass, ref = run_case(torch, name, args.repeats)
-        print(f"  {CASES[name][2]:32s} glassgrad {glass * 1e3:8.2f} ms   torch "
-              f"{ref * 1e3:8.2f} ms   ratio {glass / ref:5.2f}x")
+        result = run_case(torch, name, args.repeats, libraries, args.batch_size)
+        line = "   ".join(f"{lib} {ms * 1e3:8.2f} ms ({faults:5.0f} faults)"
+                           for lib, (ms, faults) in result.items())
+        if len(result) == 2:
+            line += f"   ratio {result['glassgrad'][0] / result['torch'][0]:5.2f}x"
+        title = CASES[name][2]
+        if args.batch_size:
+            title = title.rsplit(", batch", 1)[0] + f", batch {args.batch_size}"
+        print(f"  {title:32s} {line}")
 
 
 if __name__ == "__main__":
