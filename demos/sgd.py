@@ -19,6 +19,7 @@ gradient descent started on the ridge stalls and the noise of minibatches escape
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 from _common import demo_args, plt, save
@@ -46,11 +47,13 @@ def full_cost(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def train(x, y, batch_size: int, lr: float, epochs: int, seed: int = 0,
+          on_record: Callable[[nn.Module, float], None] | None = None,
           ) -> tuple[list[float], list[float], list[float]]:
     """Train with minibatches of ``batch_size`` (= len(x) for full-batch gradient descent).
 
     Returns the epoch (fractional), the wall time and the cost on all N samples, recorded about
-    20 times per epoch for small batches and once per step for the full batch.
+    20 times per epoch for small batches and once per step for the full batch; at each record,
+    ``on_record(model, epoch)`` may look at the model (outside the timed steps).
     """
     model = make_model(seed)
     optimizer = nn.SGD(model.parameters(), lr=lr)
@@ -71,9 +74,45 @@ def train(x, y, batch_size: int, lr: float, epochs: int, seed: int = 0,
                 epochs_seen.append(epoch + (step + 1) / steps_per_epoch)
                 times.append(clock)
                 costs.append(full_cost(model, x, y))
+                if on_record is not None:
+                    on_record(model, epochs_seen[-1])
                 if not np.isfinite(costs[-1]) or costs[-1] > 1e3:
                     return epochs_seen, times, costs  # diverged: eps is too large
     return epochs_seen, times, costs
+
+
+def sharpness(model: nn.Module, x: np.ndarray, y: np.ndarray, iterations: int = 20,
+              h: float = 1e-3) -> float:
+    """The cost's sharpest curvature at the model's parameters theta: the largest eigenvalue of
+    its Hessian H, by power iteration v <- H v / |H v|, each product from two gradients:
+    H v ~ (grad L(theta + h v) - grad L(theta - h v)) / 2h.
+
+    Gradient descent with step eps is stable along a direction of curvature lam only while
+    |1 - eps * lam| < 1, that is lam < 2 / eps.
+    """
+    params = model.parameters()
+    theta = [p.data.copy() for p in params]
+
+    def gradient(v: list[np.ndarray], step: float) -> np.ndarray:  # grad L(theta + step v)
+        for p, t, d in zip(params, theta, v):
+            p.data[...] = t + step * d
+        loss = nn.mse(model(Tensor(x)), Tensor(y))
+        for p in params:
+            p.grad = None
+        loss.backward()
+        return np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
+
+    flat = np.random.default_rng(0).standard_normal(sum(t.size for t in theta))
+    lam = 0.0
+    for _ in range(iterations):
+        flat /= np.linalg.norm(flat)
+        v = np.split(flat, np.cumsum([t.size for t in theta])[:-1])
+        v = [d.reshape(t.shape) for d, t in zip(v, theta)]
+        hv = (gradient(v, h) - gradient(v, -h)) / (2 * h)
+        lam, flat = float(flat @ hv), hv
+    for p, t in zip(params, theta):
+        p.data[...] = t
+    return lam
 
 
 # %% [markdown]
@@ -83,12 +122,20 @@ def train(x, y, batch_size: int, lr: float, epochs: int, seed: int = 0,
 def compare(out, quick: bool) -> dict[str, float]:
     x, y = regression_data(2048 if not quick else 512, rng=0)
     epochs = 3 if quick else 30
+    gd_lr, curvature = 0.1, {}
+
+    def probe(model: nn.Module, epoch: float) -> None:  # every 10th step of gradient descent
+        if round(epoch) % 10 == 0 or epoch == 1:
+            curvature[epoch] = sharpness(model, x, y)
+
     runs = {
-        "gradient descent (m = N)": train(x, y, len(x), lr=0.1, epochs=epochs * 8),
+        "gradient descent (m = N)": train(x, y, len(x), lr=gd_lr, epochs=epochs * 8,
+                                          on_record=probe),
         "SGD, m = 32": train(x, y, 32, lr=0.05, epochs=epochs),
         "SGD, m = 8": train(x, y, 8, lr=0.02, epochs=epochs),
     }
-    fig, (by_epoch, by_time) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    fig, (by_epoch, by_time, sharp) = plt.subplots(1, 3, figsize=(15, 4), layout="constrained",
+                                                   width_ratios=(1, 1, 0.8))
     for name, (epochs_seen, times, costs) in runs.items():
         by_epoch.plot(epochs_seen[1:], costs[1:], label=name)  # log axis: no epoch 0
         by_time.plot(times, costs, label=name)
@@ -100,7 +147,19 @@ def compare(out, quick: bool) -> dict[str, float]:
                 ylabel="mean squared error on all N samples", yscale="log")
     by_epoch.legend()
     by_time.legend()
+    # Full-batch gradient descent moves to ever sharper parts of the cost, up to the limit
+    # 2 / eps of a stable step (the "edge of stability"); past it the steps overshoot along the
+    # sharpest direction, more at every step, until the cost jumps: the bump on its curve.
+    sharp.plot(list(curvature), list(curvature.values()), "o-", ms=3,
+               label="largest eigenvalue of the Hessian")
+    sharp.axhline(2 / gd_lr, color="black", ls="--", lw=1, label=f"2 / eps = {2 / gd_lr:.0f}")
+    sharp.set(title="gradient descent: sharpness of the cost", xlabel="epoch (= step)",
+              ylabel="sharpest curvature of L")
+    sharp.legend(loc="lower right")
     save(fig, out, "sgd_vs_gd.png")
+    top = max(curvature, key=curvature.get)
+    print(f"  gradient descent's sharpest curvature: {curvature[top]:.1f} at step {top:.0f}; "
+          f"a step of eps = {gd_lr} is stable below 2 / eps = {2 / gd_lr:.0f}")
     return {name: run[2][-1] for name, run in runs.items()}
 
 
