@@ -11,6 +11,7 @@ ops keep that layout, and the next convolution then gathers whole channel rows a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -203,10 +204,11 @@ def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
     xt, out = x.data.transpose(0, 2, 3, 1), node.data.transpose(0, 2, 3, 1)
     upt = np.ascontiguousarray(up.transpose(0, 2, 3, 1))
     exact = not np.isfinite(upt).all()  # inf * 0 would be NaN: select instead of multiplying
-    if stride == kernel:
-        dx = _tiled_max_grad(xt, out, upt, kernel, exact)
-    else:
-        dx = _strided_max_grad(xt, out, upt, kernel, stride, exact)
+    with np.errstate(invalid="ignore"):  # exact: inf + -inf in overlapping windows is NaN
+        if stride == kernel:
+            dx = _tiled_max_grad(xt, out, upt, kernel, exact)
+        else:
+            dx = _strided_max_grad(xt, out, upt, kernel, stride, exact)
     return (dx.transpose(0, 3, 1, 2),)
 
 
@@ -214,7 +216,7 @@ def _tiled_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
                     kernel: tuple[int, int], exact: bool) -> np.ndarray:
     """Windows side by side (stride = kernel, the usual case): view the input as tiles
     (n, oh, kh, ow, kw, c), find every window's maxima with one comparison, keep one per
-    window, and hand out the gradient with one product."""
+    window, and hand out the gradient with one product (a select when ``exact``)."""
     (kh, kw), (n, oh, ow, c), (h, w) = kernel, out.shape, xt.shape[1:3]
     tiles = xt[:, :oh * kh, :ow * kw].reshape(n, oh, kh, ow, kw, c)
     offsets = _offsets(kh, kw)
@@ -274,7 +276,8 @@ def _strided_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
     return dx
 
 
-def _hand_out(rest: np.ndarray, order: list[tuple[int, int]], is_max: Any, part: Any,
+def _hand_out(rest: np.ndarray, order: list[tuple[int, int]],
+              is_max: Callable[[int, int], np.ndarray], part: Callable[[int, int], np.ndarray],
               adding: bool, exact: bool) -> None:
     """Give each window's gradient (``rest``, used up in place) to the first offset in
     ``order`` where ``is_max(i, j)``; what is left belongs to the last offset. ``exact``: select
@@ -304,7 +307,7 @@ MAX_POOL2D = define_op(
     kind="tensor",
     math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
          "window's first maximum (a NaN counts as the maximum; of several NaNs, the last), 0 "
-         "elsewhere")
+         "elsewhere; an element in several (overlapping) windows adds what each gives it")
 
 
 # ---- log_softmax ------------------------------------------------------------------------------

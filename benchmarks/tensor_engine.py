@@ -185,9 +185,20 @@ def _page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
 
 
+def _faults(per_step: float) -> str:
+    return f"{per_step:5.0f} faults" if resource else "faults n/a"  # no getrusage on Windows
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--repeats", type=_positive, default=50)
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
@@ -198,11 +209,11 @@ def main() -> None:
                              "share the process's malloc)")
     parser.add_argument("--only", choices=["glassgrad", "torch"], default=None,
                         help="time one library alone (no alternation, no ratio)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--batch-size", type=_positive, default=None,
                         help="instead of each model's own (128, 64, 128)")
     args = parser.parse_args()
     if args.keep_freed_memory and not keep_freed_memory():
-        print("keep_freed_memory: not glibc, nothing changed")
+        print("keep_freed_memory: no glibc here, or it refused the settings; nothing changed")
     try:
         import torch
     except ImportError:
@@ -217,7 +228,7 @@ def main() -> None:
           f"faults per step); numpy {np.__version__}, torch {torch.__version__}")
     for name in args.models:
         result = run_case(torch, name, args.repeats, libraries, args.batch_size)
-        line = "   ".join(f"{lib} {ms * 1e3:8.2f} ms ({faults:5.0f} faults)"
+        line = "   ".join(f"{lib} {ms * 1e3:8.2f} ms ({_faults(faults)})"
                            for lib, (ms, faults) in result.items())
         if len(result) == 2:
             line += f"   ratio {result['glassgrad'][0] / result['torch'][0]:5.2f}x"

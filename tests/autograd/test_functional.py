@@ -251,3 +251,9 @@ def test_max_pool2d_passes_an_inf_or_nan_upstream_gradient_only_to_the_maximum(k
     t = torch.tensor(data, requires_grad=True)
     torch.nn.functional.max_pool2d(t, kernel, stride).backward(torch.tensor(up))
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-12)
+
+
+def test_max_pool2d_adds_inf_and_minus_inf_to_nan_without_a_warning_as_pytorch():
+    x = Tensor(np.array([[[[0.0, 5.0, 0.0]]]]), requires_grad=True)
+    F.max_pool2d(x, (1, 2), 1).backward(np.array([[[[np.inf, -np.inf]]]]))  # both pick the 5
+    np.testing.assert_array_equal(x.grad, [[[[0.0, np.nan, 0.0]]]])
