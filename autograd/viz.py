@@ -242,7 +242,11 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
 
     g = graphviz.Digraph(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
-        "ranksep": "0.35"})
+        "ranksep": "0.35",
+        # dot places nodes by network simplex, unbounded by default: a value used at every step
+        # of a loop (long edges across many ranks) took it minutes at 60 steps; 2 passes per
+        # node bring that to seconds and leave small graphs' layouts as they were
+        "nslimit": "2"})
     g.attr("node", shape="record", fontname=FONT, fontsize="11", style="filled",
            fillcolor="white", color="#444444", height="0.3")
     g.attr("edge", color="#666666", arrowsize="0.7")

@@ -303,6 +303,20 @@ def test_render_svg_and_png(tmp_path) -> None:
 
 
 @needs_dot
+def test_a_value_reused_by_every_step_of_a_loop_renders() -> None:
+    """Long edges from one input to every step: dot's unbounded node placement took seconds at
+    40 steps and minutes at 60; draw() bounds it (nslimit)."""
+    x, y = Value(0.9, label="x"), Value(1.0, label="y")
+    for _ in range(40):
+        y = y * x + 0.1
+    y.backward()
+    g = draw(y)
+    assert "nslimit=2" in g.source
+    svg = g.pipe(format="svg").decode()
+    assert svg.count('class="node') == 2 + 40 * 2 + 40 * 2 + 40  # values, constants, ops
+
+
+@needs_dot
 def test_render_frames_as_png(tmp_path) -> None:
     o, _ = neuron()
     paths = save_frames(forward_frames(o) + backward_frames(o), tmp_path, format="png")
