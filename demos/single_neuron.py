@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> Value:
     forward = draw(loss, show_grad=False)
     forward.render(args.out / "neuron_forward", format="svg", cleanup=True)
     draw(loss).render(args.out / "neuron_backward", format="svg", cleanup=True)
-    draw(loss).render(args.out / "neuron_backward", format="png", cleanup=True)
+    # the picture for pages (the README): top to bottom, so it fits a page's width
+    draw(loss, rankdir="TB").render(args.out / "neuron_backward", format="png", cleanup=True)
     frames = forward_frames(loss) + backward_frames(loss)
     save_frames(frames, args.out / "neuron_frames", format="svg")
     save_html(loss, args.out / "neuron_player.html", title="One neuron: z = w . x + b, "
