@@ -29,7 +29,8 @@ try:
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 except ImportError as error:  # pragma: no cover - only without the test extra
-    raise ImportError("autograd.testing needs hypothesis: pip install 'glassgrad[test]'") from error
+    raise ImportError("autograd.testing needs hypothesis: `make test` installs it (or pip "
+                      "install hypothesis)") from error
 
 from .ops import DomainError, Op, list_builtin_ops
 from .value import Value

@@ -11,7 +11,8 @@ with ``torch.nn`` there:
 - ``cnn28``: the same model on 1x28x28 inputs (MNIST) at batch 128.
 
 The two libraries alternate step by step (so both see the same machine state) and the medians
-of the step times are compared. Needs torch (``pip install 'glassgrad[bench]'``).
+of the step times are compared. Needs torch (``make bench`` installs it, or
+``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
     python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
                                        [--idle-threads spin|sleep] [--keep-freed-memory]
@@ -152,21 +153,28 @@ CASES = {  # name: (batch, input shape, description)
 }
 
 
-def run_case(torch: object, name: str, repeats: int, libraries: list[str],
-             batch: int | None = None) -> dict[str, tuple[float, float]]:
-    """Alternate the libraries' steps; per library, the median step time (s) and the mean
-    number of page faults per step (the kernel mapping in fresh memory)."""
+def run_case(torch: object | None, name: str, repeats: int, batch: int | None = None,
+             only: str | None = None) -> dict[str, tuple[float, float]]:
+    """Alternate glassgrad's steps with PyTorch's (or time ``only`` one of them; glassgrad alone
+    when ``torch`` is None); per library, the median step time (s) and the mean number of page
+    faults per step (the kernel mapping in fresh memory)."""
     default_batch, shape, _ = CASES[name]
     batch = batch or default_batch
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
     params, forward = glass_mlp(rng) if name == "mlp" else glass_cnn(rng, shape[-1])
-    model = torch_model(torch, name, shape[-1])
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    steps = {"glassgrad": lambda: glass_step(params, forward, x, y),
-             "torch": lambda: torch_step(torch, model, opt, tx, ty)}
+    steps = {"glassgrad": lambda: glass_step(params, forward, x, y)}
+    if torch is not None:
+        model = torch_model(torch, name, shape[-1])
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        steps["pytorch"] = lambda: torch_step(torch, model, opt, tx, ty)
+    return _time_steps({only: steps[only]} if only else steps, repeats)
+
+
+def _time_steps(steps: dict[str, object], repeats: int) -> dict[str, tuple[float, float]]:
+    libraries = list(steps)
     warmup = max(3, repeats // 10)
     times: dict[str, list[float]] = {lib: [] for lib in libraries}
     faults = dict.fromkeys(libraries, 0)
@@ -198,40 +206,47 @@ def _positive(text: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=_positive, default=50)
-    parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES))
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=_positive, default=50,
+                        help="timed steps of each library per model (default: %(default)s)")
+    parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES),
+                        help="mlp (MLP 784-128-64-10), cnn8 (mnist_cnn on 8x8), cnn28 (on "
+                             "28x28); default: all three")
+    parser.add_argument("--threads", type=_positive, default=2,
+                        help="BLAS and PyTorch threads (default: %(default)s)")
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
                         help="spin: the libraries' defaults; sleep: idle worker threads sleep at "
                              "once (OPENBLAS_THREAD_TIMEOUT=4, OMP_WAIT_POLICY=PASSIVE)")
     parser.add_argument("--keep-freed-memory", action="store_true",
                         help="call autograd.keep_freed_memory() first (for both libraries: they "
                              "share the process's malloc)")
-    parser.add_argument("--only", choices=["glassgrad", "torch"], default=None,
+    parser.add_argument("--only", choices=["glassgrad", "pytorch"], default=None,
                         help="time one library alone (no alternation, no ratio)")
     parser.add_argument("--batch-size", type=_positive, default=None,
                         help="instead of each model's own (128, 64, 128)")
     args = parser.parse_args()
     if args.keep_freed_memory and not keep_freed_memory():
         print("keep_freed_memory: no glibc here, or it refused the settings; nothing changed")
-    try:
-        import torch
-    except ImportError:
-        sys.exit("this benchmark compares against PyTorch: pip install 'glassgrad[bench]'")
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    libraries = [args.only] if args.only else ["glassgrad", "torch"]
+    torch = None
+    if args.only != "glassgrad":
+        try:
+            import torch
+        except ImportError:
+            sys.exit("this benchmark compares against PyTorch: `make bench` installs it (or "
+                     ".venv/bin/pip install -e '.[bench]'); --only glassgrad times glassgrad alone")
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(0)
     kept = ", freed memory kept" if args.keep_freed_memory else ""
     how = f"{args.only} alone" if args.only else "alternating"
+    versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
     print(f"float32 training step (forward + backward + SGD), {args.threads} threads, idle "
           f"threads {args.idle_threads}{kept}, median of {args.repeats} {how} steps (and page "
-          f"faults per step); numpy {np.__version__}, torch {torch.__version__}")
+          f"faults per step); {versions}")
     for name in args.models:
-        result = run_case(torch, name, args.repeats, libraries, args.batch_size)
+        result = run_case(torch, name, args.repeats, args.batch_size, args.only)
         line = "   ".join(f"{lib} {ms * 1e3:8.2f} ms ({_faults(faults)})"
                            for lib, (ms, faults) in result.items())
         if len(result) == 2:
-            line += f"   ratio {result['glassgrad'][0] / result['torch'][0]:5.2f}x"
+            line += f"   ratio {result['glassgrad'][0] / result['pytorch'][0]:5.2f}x"
         title = CASES[name][2]
         if args.batch_size:
             title = title.rsplit(", batch", 1)[0] + f", batch {args.batch_size}"

@@ -155,7 +155,12 @@ def compare(out, quick: bool) -> dict[str, float]:
     sharp.axhline(2 / gd_lr, color="black", ls="--", lw=1, label=f"2 / eps = {2 / gd_lr:.0f}")
     sharp.set(title="gradient descent: sharpness of the cost", xlabel="epoch (= step)",
               ylabel="sharpest curvature of L")
-    sharp.legend(loc="lower right")
+    sharp.legend(loc="center right")
+    past = [epoch for epoch, lam in curvature.items() if lam > 2 / gd_lr]
+    if past:  # where the steps start to overshoot; it shows in the cost much later
+        by_epoch.axvline(past[0], color="tab:blue", ls=":", lw=1)
+        by_epoch.annotate("sharpness passes 2 / eps", (past[0], 0.72), xycoords=("data", "axes "
+                          "fraction"), rotation=90, fontsize=8, ha="right", va="center")
     save(fig, out, "sgd_vs_gd.png")
     top = max(curvature, key=curvature.get)
     print(f"  gradient descent's sharpest curvature: {curvature[top]:.1f} at step {top:.0f}; "
