@@ -246,6 +246,13 @@ def _sqrt(a: float) -> float:
     return math.sqrt(a)
 
 
+def _sqrt_grad(node: Any) -> tuple[float]:
+    if node.data == 0.0:
+        raise DivisionByZeroError(f"sqrt: the derivative 1 / (2 * sqrt(a)) at a = "
+                                  f"{_only(node)!r} is a division by zero")
+    return (0.5 / node.data,)
+
+
 def _sigmoid(a: float) -> float:
     # Never call exp on a large positive number: for a < 0 use e^a / (1 + e^a).
     if a >= 0.0:
@@ -285,7 +292,7 @@ SIGMOID = define_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1.0 - 
                     symbol="σ", math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
 ABS = define_op("abs", abs, local=lambda node: (_sign(_only(node)),),
                 symbol="|a|", math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
-SQRT = define_op("sqrt", _sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
+SQRT = define_op("sqrt", _sqrt, local=_sqrt_grad, symbol="√",
                  math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])
 
 mark_builtin("scalar")

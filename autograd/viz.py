@@ -224,6 +224,22 @@ def _keep(root: Any, order: list[Any], max_nodes: int | None) -> set[int] | None
     return kept
 
 
+FAN_OUT_LIMIT = 24
+"""dot places nodes by network simplex, unbounded by default. A value used by more ops than this
+(say at every step of a loop: long edges across many ranks) took it minutes at 60 uses; there,
+drawings cap it at 2 passes per node (``nslimit=2``): seconds. Elsewhere the cap would cost more
+than it saves (a rougher placement makes the edges slower to route), so it is left off."""
+
+
+def _widest_fan_out(nodes: list[Any]) -> int:
+    """The largest number of uses of one node among ``nodes``' inputs."""
+    uses: dict[int, int] = {}
+    for node in nodes:
+        for parent in node._prev:
+            uses[id(parent)] = uses.get(id(parent), 0) + 1
+    return max(uses.values(), default=0)
+
+
 def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str = ".4f",
           show_grad: bool = True, max_nodes: int | None = 300,
           scopes: Mapping[int, tuple[Any, Any]] | None = None, names: Any = None,
@@ -242,11 +258,9 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
 
     g = graphviz.Digraph(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
-        "ranksep": "0.35",
-        # dot places nodes by network simplex, unbounded by default: a value used at every step
-        # of a loop (long edges across many ranks) took it minutes at 60 steps; 2 passes per
-        # node bring that to seconds and leave small graphs' layouts as they were
-        "nslimit": "2"})
+        "ranksep": "0.35"})
+    if _widest_fan_out(shown) > FAN_OUT_LIMIT:
+        g.attr(nslimit="2")  # see FAN_OUT_LIMIT
     g.attr("node", shape="record", fontname=FONT, fontsize="11", style="filled",
            fillcolor="white", color="#444444", height="0.3")
     g.attr("edge", color="#666666", arrowsize="0.7")

@@ -71,6 +71,11 @@ def test_domain_errors_name_the_op_and_value():
         Value(-8.0) ** (1 / 3)
     with pytest.raises(DomainError, match=r"sqrt: input must be non-negative, got -4.0"):
         Value(-4.0).sqrt()
+    root = Value(0.0).sqrt()  # the value is fine; its slope is 1 / (2 * 0)
+    with pytest.raises(DivisionByZeroError, match=r"sqrt: the derivative .* at a = 0.0"):
+        root.backward()
+    with pytest.raises(DomainError, match=r"pow: negative base -2.0 to a Value exponent"):
+        Value(-2.0) ** Value(3.0)
     assert isinstance(DomainError("x"), ValueError)
 
 

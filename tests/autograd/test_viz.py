@@ -305,7 +305,7 @@ def test_render_svg_and_png(tmp_path) -> None:
 @needs_dot
 def test_a_value_reused_by_every_step_of_a_loop_renders() -> None:
     """Long edges from one input to every step: dot's unbounded node placement took seconds at
-    40 steps and minutes at 60; draw() bounds it (nslimit)."""
+    40 steps and minutes at 60; draw() bounds it (nslimit) for such graphs, and only for them."""
     x, y = Value(0.9, label="x"), Value(1.0, label="y")
     for _ in range(40):
         y = y * x + 0.1
@@ -314,6 +314,8 @@ def test_a_value_reused_by_every_step_of_a_loop_renders() -> None:
     assert "nslimit=2" in g.source
     svg = g.pipe(format="svg").decode()
     assert svg.count('class="node') == 2 + 40 * 2 + 40 * 2 + 40  # values, constants, ops
+    o, _ = neuron()
+    assert "nslimit" not in draw(o).source  # a bounded placement is rougher: only when needed
 
 
 @needs_dot
