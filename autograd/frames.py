@@ -16,7 +16,9 @@ back afterwards. :func:`save_frames` writes the pictures as numbered files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,8 @@ from .viz import Look, format_data, node_names, paint
 
 __all__ = [
     "Moment", "backward_frames", "backward_look", "backward_text", "formula", "forward_frames",
-    "forward_look", "forward_text", "inputs_text", "moments", "save_frames", "short",
+    "forward_look", "forward_text", "inputs_text", "moments", "render_all", "save_frames",
+    "short",
 ]
 
 INFIX = {"+", "-", "*", "/", "**", "@"}
@@ -184,8 +187,18 @@ def save_frames(frames: Sequence[graphviz.Digraph], directory: str | Path, forma
     directory.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames) - 1)))
     paths = []
-    for k, frame in enumerate(frames):
+    for k, picture in enumerate(render_all(frames, format)):
         path = directory / f"{prefix}_{k:0{width}d}.{format}"
-        path.write_bytes(frame.pipe(format=format))
+        path.write_bytes(picture)
         paths.append(path)
     return paths
+
+
+def render_all(graphs: Sequence[graphviz.Digraph], format: str) -> list[bytes]:
+    """Render each graph with graphviz's ``dot``, as many at a time as there are CPUs (each
+    rendering is a process of its own), and return the outputs in order."""
+    workers = min(len(graphs), os.cpu_count() or 1)
+    if workers <= 1:
+        return [graph.pipe(format=format) for graph in graphs]
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda graph: graph.pipe(format=format), graphs))

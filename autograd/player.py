@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import topological_order
-from .frames import moments
+from .frames import moments, render_all
 
 __all__ = ["save_html"]
 
@@ -139,20 +139,21 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
     if interval_ms <= 0:
         raise ValueError(f"save_html: interval_ms must be positive, got {interval_ms}")
     options = {"fmt": fmt, "rankdir": rankdir, **draw_options}
+    frames = [(mode, k, moment) for mode in ("forward", "backward")
+              for k, moment in enumerate(moments(root, mode, caption=False, **options))]
+    pictures = render_all([moment.graph for _, _, moment in frames], "svg")
     parts = []
     root_name = ""
-    for mode in ("forward", "backward"):
-        for k, moment in enumerate(moments(root, mode, caption=False, **options)):
-            n = len(parts)
-            svg = _prefix_ids(moment.graph.pipe(format="svg", encoding="utf-8"), f"f{n}_")
-            index = f"{k}" if k else "start"
-            parts.append(
-                f'<div class="frame {mode}" id="frame{n}" data-phase="{mode}" '
-                f'data-index="{index}" data-node="{html.escape(moment.node)}" hidden>\n'
-                f'<div class="graph">{svg}</div>\n'
-                f"<pre>{html.escape(moment.text)}</pre>\n</div>")
-            if mode == "backward" and k == 0:
-                root_name = moment.node
+    for n, ((mode, k, moment), picture) in enumerate(zip(frames, pictures)):
+        svg = _prefix_ids(picture.decode("utf-8"), f"f{n}_")
+        index = f"{k}" if k else "start"
+        parts.append(
+            f'<div class="frame {mode}" id="frame{n}" data-phase="{mode}" '
+            f'data-index="{index}" data-node="{html.escape(moment.node)}" hidden>\n'
+            f'<div class="graph">{svg}</div>\n'
+            f"<pre>{html.escape(moment.text)}</pre>\n</div>")
+        if mode == "backward" and k == 0:
+            root_name = moment.node
     title = title or f"Forward and backward pass of {root_name}"
     page = f"""<!DOCTYPE html>
 <html lang="en">
