@@ -278,9 +278,13 @@ def test_save_frames_writes_numbered_files(tmp_path) -> None:
         save_frames(draw(o), tmp_path)
     if shutil.which("dot") is None:
         pytest.skip("the graphviz program 'dot' is not installed")
-    paths = save_frames(backward_frames(o), tmp_path / "bw", format="svg")
+    frames = backward_frames(o)
+    paths = save_frames(frames, tmp_path / "bw", format="svg")
     assert [p.name for p in paths] == [f"frame_{k:03d}.svg" for k in range(4)]
     assert all(p.read_bytes().lstrip().startswith(b"<?xml") for p in paths)
+    # rendered several at a time, each file still holds its own frame: its step's caption
+    for k, path in enumerate(paths[1:], start=1):
+        assert f"step {k}/3" in path.read_text()
 
 
 # ---- real rendering -----------------------------------------------------------------------------
