@@ -197,8 +197,5 @@ def save_frames(frames: Sequence[graphviz.Digraph], directory: str | Path, forma
 def render_all(graphs: Sequence[graphviz.Digraph], format: str) -> list[bytes]:
     """Render each graph with graphviz's ``dot``, as many at a time as there are CPUs (each
     rendering is a process of its own), and return the outputs in order."""
-    workers = min(len(graphs), os.cpu_count() or 1)
-    if workers <= 1:
-        return [graph.pipe(format=format) for graph in graphs]
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(max(1, min(len(graphs), os.cpu_count() or 1))) as pool:
         return list(pool.map(lambda graph: graph.pipe(format=format), graphs))

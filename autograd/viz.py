@@ -27,7 +27,7 @@ saying what to hide, colour and caption at one moment of a pass.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,10 +233,7 @@ than it saves (a rougher placement makes the edges slower to route), so it is le
 
 def _widest_fan_out(nodes: list[Any]) -> int:
     """The largest number of uses of one node among ``nodes``' inputs."""
-    uses: dict[int, int] = {}
-    for node in nodes:
-        for parent in node._prev:
-            uses[id(parent)] = uses.get(id(parent), 0) + 1
+    uses = Counter(id(parent) for node in nodes for parent in node._prev)
     return max(uses.values(), default=0)
 
 

@@ -32,6 +32,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 try:
@@ -173,7 +174,8 @@ def run_case(torch: object | None, name: str, repeats: int, batch: int | None = 
     return _time_steps({only: steps[only]} if only else steps, repeats)
 
 
-def _time_steps(steps: dict[str, object], repeats: int) -> dict[str, tuple[float, float]]:
+def _time_steps(steps: dict[str, Callable[[], float]], repeats: int,
+                ) -> dict[str, tuple[float, float]]:
     libraries = list(steps)
     warmup = max(3, repeats // 10)
     times: dict[str, list[float]] = {lib: [] for lib in libraries}
