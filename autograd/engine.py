@@ -8,8 +8,9 @@ protocol (both :class:`autograd.Value` and :class:`autograd.Tensor` do):
 - ``_prev``: the parents, in order, with repetition (``a + a`` has two edges to ``a``);
 - ``_op``: the :class:`autograd.ops.Op` that produced the node, or ``None`` for a leaf;
 - ``label``: a name for printing (may be empty);
-- ``_reset_grad()``, ``_accumulate_grad(contribution)``: set the gradient to "nothing yet", add
-  one contribution to it;
+- ``_reset_grad()``, ``_accumulate_grad(contribution, fresh=False)``: set the gradient to
+  "nothing yet", add one contribution to it (``fresh``: nothing else refers to the contribution,
+  so a node may keep it as its gradient without a copy);
 - ``_seed_grad(grad)``: the gradient the backward pass starts from at the root.
 
 Each op computes the local part of the chain rule; the engine multiplies and accumulates. Every
@@ -273,7 +274,7 @@ def _run(root: Any, grad: Any, record: bool) -> Iterator[Step]:
             node._reset_grad()
     Backprop.node = None
     track = Backprop.tracking
-    root._accumulate_grad(root._seed_grad(grad))
+    root._accumulate_grad(root._seed_grad(grad), True)
     if record:
         names = _names(order)
         total = sum(1 for n in order if n._op is not None)
@@ -292,12 +293,13 @@ def _run(root: Any, grad: Any, record: bool) -> Iterator[Step]:
             if not record:  # the fast path: multiply and accumulate, nothing kept
                 for parent, d in zip(node._prev, local):
                     if d is not None:
-                        parent._accumulate_grad(upstream * d)
+                        parent._accumulate_grad(upstream * d, True)  # a new product
                 continue
             contributions = tuple(None if d is None else upstream * d for d in local)
+        fresh = op.fresh_vjp and not record  # a recorded Step keeps its contributions
         for parent, contribution in zip(node._prev, contributions):
             if contribution is not None:
-                parent._accumulate_grad(contribution)
+                parent._accumulate_grad(contribution, fresh)
         if record:
             yield Step(index, total, node, names[node], names[root], op, upstream, node._prev,
                        tuple(names[p] for p in node._prev), local, tuple(contributions))

@@ -59,17 +59,20 @@ class Op:
             smooth enough for central differences (away from kinks such as relu at 0).
         ctx_examples: for ops with a constant (``uses_ctx``), constants the tests try.
         uses_ctx: whether ``forward`` takes the node's constant as its last argument.
+        fresh_vjp: the vjp makes a new array for each parent that nothing else refers to (views
+            of it are fine), so a leaf may keep it as its ``grad`` without a copy.
     """
 
     __slots__ = ("name", "forward", "local", "vjp", "math", "symbol", "arity", "kind", "domain",
-                 "ctx_examples", "uses_ctx")
+                 "ctx_examples", "uses_ctx", "fresh_vjp")
 
     def __init__(self, name: str, forward: Callable[..., Any], *,
                  local: Callable[[Any], tuple] | None = None,
                  vjp: Callable[[Any, Any], tuple] | None = None,
                  math: str = "", symbol: str | None = None, arity: int = 1, kind: str = "scalar",
                  domain: Sequence[Sequence[Interval]] | None = None,
-                 ctx_examples: Sequence[Any] = (), uses_ctx: bool = False) -> None:
+                 ctx_examples: Sequence[Any] = (), uses_ctx: bool = False,
+                 fresh_vjp: bool = False) -> None:
         if (local is None) == (vjp is None):
             raise ValueError(f"Op {name!r}: give exactly one gradient rule, local= or vjp=")
         if kind not in ("scalar", "tensor"):
@@ -78,6 +81,7 @@ class Op:
         self.math, self.symbol, self.arity, self.kind = math, symbol or name, arity, kind
         self.domain = tuple(tuple(d) for d in domain) if domain else (((-3.0, 3.0),),) * arity
         self.ctx_examples, self.uses_ctx = tuple(ctx_examples), uses_ctx
+        self.fresh_vjp = fresh_vjp
 
     def compute(self, inputs: Sequence[Any], ctx: Any = None) -> Any:
         """Run the forward computation on plain data (floats or arrays)."""

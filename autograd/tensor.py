@@ -91,16 +91,17 @@ class Tensor:
     def _reset_grad(self) -> None:
         self.grad = None
 
-    def _accumulate_grad(self, contribution: Any) -> None:
+    def _accumulate_grad(self, contribution: Any, fresh: bool = False) -> None:
         """Add one contribution: sum it back to this shape, cast it to this dtype, then add.
 
         The engine never writes into a gradient array, so an interior node may keep the array
-        it is given; a leaf keeps a copy, since its ``grad`` is the user's to change.
+        it is given; a leaf keeps a copy, since its ``grad`` is the user's to change, unless
+        the contribution is ``fresh`` (nothing else refers to it).
         """
         if not self.requires_grad:
             return
         grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
-        owned = self._op is not None
+        owned = fresh or self._op is not None
         if grad.shape != self.data.shape:
             grad, owned = _unbroadcast(grad, self), True
         if grad.dtype != self.data.dtype:

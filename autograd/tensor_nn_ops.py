@@ -173,7 +173,7 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
 
 CONV2D = define_op(
     "conv2d", _conv2d_forward, vjp=_conv2d_vjp, symbol="conv", arity=3, uses_ctx=True,
-    kind="tensor",
+    kind="tensor", fresh_vjp=True,
     math="f(x, w, b)[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, c, s*i + p, s*j + q]"
          ";  as a matrix product F = cols(x) @ W (im2col);  dL/dW = cols(x)^T @ dL/dF;  "
          "dL/dx = for each kernel offset (p, q), dL/dF @ w[:, :, p, q] added at that offset;  "
@@ -304,7 +304,7 @@ def _hand_out(rest: np.ndarray, order: list[tuple[int, int]],
 
 MAX_POOL2D = define_op(
     "max_pool2d", _max_pool2d_forward, vjp=_max_pool2d_vjp, symbol="maxpool", uses_ctx=True,
-    kind="tensor",
+    kind="tensor", fresh_vjp=True,
     math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
          "window's first maximum (a NaN counts as the maximum; of several NaNs, the last), 0 "
          "elsewhere; an element in several (overlapping) windows adds what each gives it")
@@ -324,6 +324,7 @@ def _log_softmax_vjp(node: Any, up: np.ndarray) -> tuple:
 
 LOG_SOFTMAX = define_op(
     "log_softmax", _log_softmax_forward, vjp=_log_softmax_vjp, uses_ctx=True, kind="tensor",
+    fresh_vjp=True,
     ctx_examples=(-1, 0),
     math="f(x)_i = x_i - log(sum_j e^{x_j}) (computed after subtracting max x);  "
          "dL/dx = dL/df - softmax(x) * sum(dL/df)")

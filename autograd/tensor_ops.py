@@ -191,11 +191,13 @@ def _max(a: np.ndarray, ctx: tuple) -> np.ndarray:
 
 
 MATMUL = define_op("matmul", np.matmul, vjp=_matmul_vjp, symbol="@", arity=2, kind="tensor",
+                   fresh_vjp=True,
                    math="f(A, B) = A @ B;  dL/dA = dL/df @ B^T;  dL/dB = A^T @ dL/df")
 SUM = define_op("sum", _sum, vjp=_sum_vjp, symbol="Σ", uses_ctx=True, kind="tensor",
+                fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = sum of a over the axes;  dL/da = dL/df copied along the axes")
-MAX = define_op("max", _max, vjp=_max_vjp, uses_ctx=True, kind="tensor",
+MAX = define_op("max", _max, vjp=_max_vjp, uses_ctx=True, kind="tensor", fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = max of a over the axes;  dL/da = dL/df where a is the max "
                      "(split equally among ties), else 0")
@@ -231,7 +233,7 @@ TRANSPOSE = define_op("transpose", lambda a, axes: a.transpose(axes),
                       math="f(a) = a with its axes permuted;  dL/da = dL/df with the inverse "
                            "permutation")
 GETITEM = define_op("getitem", lambda a, ctx: a[ctx[0]], vjp=_getitem_vjp, symbol="[]",
-                    uses_ctx=True, kind="tensor",
+                    uses_ctx=True, kind="tensor", fresh_vjp=True,
                     math="f(a) = a[index];  dL/da = zeros with dL/df added at index")
 CONCATENATE = define_op("concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]),
                         vjp=_concatenate_vjp, symbol="cat", arity=2, uses_ctx=True,

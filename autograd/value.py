@@ -84,7 +84,7 @@ class Value:
     def _reset_grad(self) -> None:
         self.grad = 0.0
 
-    def _accumulate_grad(self, contribution: float) -> None:
+    def _accumulate_grad(self, contribution: float, fresh: bool = False) -> None:
         self.grad += contribution
 
     def _seed_grad(self, grad: Any) -> float:

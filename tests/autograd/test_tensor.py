@@ -117,6 +117,24 @@ def test_leaf_grad_is_its_own_array():
     assert seed.tolist() == [1.0, 1.0] and y.grad.tolist() == [1.0, 1.0]
 
 
+def test_leaves_keep_new_products_without_copies_and_never_share_them():
+    # a product the engine or a fresh_vjp rule just made is kept as is (no copy on the hot path)
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    w = Tensor(np.full((4, 2), 0.5), requires_grad=True)
+    loss = (x @ w).sum() + (w * w).sum()
+    loss.backward()
+    assert w.grad.tolist() == [[4.0, 4.0]] * 4  # 3 from x^T @ 1 plus 2 * 0.5
+    assert not np.shares_memory(x.grad, w.grad)
+    w.grad *= 0  # the user's to change: nothing else moves
+    assert x.grad.tolist() == [[1.0] * 4] * 3
+    # a recorded pass keeps its contributions in the steps, so leaves copy them there
+    x.grad = w.grad = None
+    steps = list(backward_steps((x @ w).sum()))
+    w.grad += 1
+    assert all(not np.shares_memory(c, w.grad) for s in steps for c in s.contributions
+               if c is not None)
+
+
 def test_broadcast_gradients_are_summed_back_to_each_shape():
     a = Tensor(np.ones((2, 3)), requires_grad=True)
     b = Tensor(np.ones((3,)), requires_grad=True)
