@@ -53,12 +53,15 @@ __all__ += [
 ]
 
 # The numpy Tensor engine (issue 3): the same graph engine, a tensor op table, nn functions.
-from . import functional  # noqa: E402
+from . import functional, memory  # noqa: E402
 from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
-from .memory import keep_freed_memory  # noqa: E402
+from .memory import keep_freed_memory, release_freed_memory  # noqa: E402
 from .tensor import Tensor, concatenate, maximum, stack, where  # noqa: E402
 
 __all__ += [
     "AnomalyError", "Tensor", "concatenate", "detect_anomaly", "functional", "keep_freed_memory",
-    "maximum", "stack", "where",
+    "maximum", "release_freed_memory", "stack", "where",
 ]
+
+# Freed arrays are reused, not faulted in again (unless GLASSGRAD_KEEP_FREED_MEMORY=0).
+memory.keep_by_default()

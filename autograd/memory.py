@@ -7,14 +7,19 @@ is free. glibc adapts both: when an unmapped block is freed, the mmap threshold 
 (up to 32 MiB) and the trim threshold to twice that. A training step makes the same large arrays
 every time and frees them all at its end; when that is more than glibc keeps, the next step asks
 for the memory again and the kernel hands out fresh pages, zeroing every one: a page fault per
-4 KiB page, or per 2 MiB huge page. The MNIST CNN at batch 128 pays about 10,000 page faults per
-step for this, 13-16% of its time here. Whether a step faults depends on the sizes and order of
-its arrays: ``benchmarks/tensor_engine.py`` counts the faults per step.
+4 KiB page, or per 2 MiB huge page. The MNIST CNN at batch 128 paid about 10,000 page faults per
+step for this, the 8x8 CNN of the benchmark about 800 (a third of its step time here). Whether a
+step faults depends on the sizes and order of its arrays: ``benchmarks/tensor_engine.py`` counts
+the faults per step.
 
 :func:`keep_freed_memory` asks glibc to keep freed blocks in its heap for the next allocation
-instead. The price is memory: between steps the process stays at its peak size instead of
-shrinking. The setting belongs to the whole process (every library in it uses the same
-``malloc``), so glassgrad never makes it by itself: call it once, for instance before training.
+instead, and ``import autograd`` calls it (with its default limit of 1 GiB), as PyTorch's CUDA
+allocator keeps freed GPU memory. The price is memory: between steps the process stays at its
+peak size instead of shrinking; :func:`release_freed_memory` gives the kept memory back when you
+are done (like ``torch.cuda.empty_cache()``). The setting belongs to the whole process (every
+library in it uses the same ``malloc``): set the environment variable
+``GLASSGRAD_KEEP_FREED_MEMORY=0`` before importing glassgrad to leave glibc's defaults alone.
+Without glibc (macOS, Windows, Alpine's musl) nothing changes.
 """
 
 from __future__ import annotations
@@ -22,8 +27,16 @@ from __future__ import annotations
 import ctypes
 import numbers
 import os
+import warnings
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["ENV_VAR", "keep_freed_memory", "keeping", "release_freed_memory"]
+
+ENV_VAR = "GLASSGRAD_KEEP_FREED_MEMORY"
+"""Set it to 0 before ``import autograd`` to leave glibc's malloc settings alone (1, the
+default: keep freed memory)."""
+
+keeping = False
+"""Whether glibc keeps freed memory for reuse because glassgrad asked (at import, or by a call)."""
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 LARGEST_HEAP_BLOCK = 32 << 20
@@ -41,13 +54,15 @@ def keep_freed_memory(limit: int = 1 << 30) -> bool:
     never). The process then stays at its peak size between steps. Returns True when glibc took
     the settings; False where there is no glibc (macOS, Windows, musl) or glibc refused them, and
     nothing changed. There is no undo: glibc's adaptive defaults cannot be restored once a value
-    is set.
+    is set. ``import autograd`` calls it with the default limit (unless :data:`ENV_VAR` is 0);
+    call it again to change the limit.
 
     >>> keep_freed_memory(limit=-1)
     Traceback (most recent call last):
     ...
     ValueError: keep_freed_memory: limit must be a number of bytes >= 0, got -1
     """
+    global keeping
     if isinstance(limit, bool) or not isinstance(limit, numbers.Integral):
         raise TypeError(f"keep_freed_memory: limit must be an int (bytes), got "
                         f"{type(limit).__name__} {limit!r}")
@@ -57,8 +72,31 @@ def keep_freed_memory(limit: int = 1 << 30) -> bool:
     if libc is None:
         return False
     trim = int(limit) if limit <= _INT_MAX else -1  # -1: the largest value, never trim
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BLOCK)
+    took = bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BLOCK)
                 and libc.mallopt(_M_TRIM_THRESHOLD, trim))
+    keeping = keeping or took
+    return took
+
+
+def release_freed_memory() -> bool:
+    """Give the freed memory that glibc keeps back to the operating system now (``malloc_trim``),
+    for instance after training; later allocations will fault pages in again. Returns True when
+    some memory went back; False when none did, or without glibc.
+    """
+    libc = _glibc()
+    return bool(libc is not None and libc.malloc_trim(0))
+
+
+def keep_by_default() -> None:
+    """Called by ``import autograd``: keep freed memory unless :data:`ENV_VAR` is 0."""
+    setting = os.environ.get(ENV_VAR, "1").strip()
+    if setting == "0":
+        return
+    if setting != "1":
+        warnings.warn(f"{ENV_VAR}={setting!r}: expected 0 (leave glibc's malloc settings alone) "
+                      "or 1 (keep freed memory for reuse, the default); keeping it",
+                      stacklevel=2)
+    keep_freed_memory()
 
 
 def _glibc() -> ctypes.CDLL | None:

@@ -15,14 +15,15 @@ of the step times are compared. Needs torch (``make bench`` installs it, or
 ``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
     python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
-                                       [--idle-threads spin|sleep] [--keep-freed-memory]
-                                       [--only glassgrad|torch] [--batch-size N]
+                                       [--idle-threads spin|sleep] [--malloc-defaults]
+                                       [--only glassgrad|pytorch] [--batch-size N]
 
 The two libraries slow each other down when they alternate: by default their idle worker threads
 spin for a while (waiting for the next job) and take a core during the other's step.
 ``--idle-threads sleep`` makes them sleep at once; both regimes are reported in the README.
-``--keep-freed-memory`` calls ``autograd.keep_freed_memory()`` first, so that the process's
-``malloc`` (shared by both libraries) reuses freed arrays instead of faulting in fresh pages.
+``import autograd`` makes the process's ``malloc`` (shared by both libraries) keep freed arrays
+for reuse instead of faulting in fresh pages at every step (``autograd.memory``);
+``--malloc-defaults`` leaves glibc's own settings instead (``GLASSGRAD_KEEP_FREED_MEMORY=0``).
 """
 
 from __future__ import annotations
@@ -61,12 +62,14 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if _option_from_argv("--idle-threads", "spin") == "sleep":
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+# --malloc-defaults: read by ``import autograd`` below.
+os.environ["GLASSGRAD_KEEP_FREED_MEMORY"] = "0" if "--malloc-defaults" in sys.argv else "1"
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from autograd import Tensor, keep_freed_memory, no_grad
+from autograd import Tensor, memory, no_grad
 from autograd import functional as F
 
 LR = 0.01
@@ -218,16 +221,16 @@ def main() -> None:
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
                         help="spin: the libraries' defaults; sleep: idle worker threads sleep at "
                              "once (OPENBLAS_THREAD_TIMEOUT=4, OMP_WAIT_POLICY=PASSIVE)")
-    parser.add_argument("--keep-freed-memory", action="store_true",
-                        help="call autograd.keep_freed_memory() first (for both libraries: they "
-                             "share the process's malloc)")
+    parser.add_argument("--malloc-defaults", action="store_true",
+                        help="leave glibc's malloc settings alone (GLASSGRAD_KEEP_FREED_MEMORY=0): "
+                             "freed arrays go back to the system and the next step faults them "
+                             "in again; by default they are kept for reuse (for both libraries: "
+                             "they share the process's malloc)")
     parser.add_argument("--only", choices=["glassgrad", "pytorch"], default=None,
                         help="time one library alone (no alternation, no ratio)")
     parser.add_argument("--batch-size", type=_positive, default=None,
                         help="instead of each model's own (128, 64, 128)")
     args = parser.parse_args()
-    if args.keep_freed_memory and not keep_freed_memory():
-        print("keep_freed_memory: no glibc here, or it refused the settings; nothing changed")
     torch = None
     if args.only != "glassgrad":
         try:
@@ -237,7 +240,7 @@ def main() -> None:
                      ".venv/bin/pip install -e '.[bench]'); --only glassgrad times glassgrad alone")
         torch.set_num_threads(args.threads)
         torch.manual_seed(0)
-    kept = ", freed memory kept" if args.keep_freed_memory else ""
+    kept = ", freed memory kept" if memory.keeping else ", malloc's own settings"
     how = f"{args.only} alone" if args.only else "alternating"
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")
     print(f"float32 training step (forward + backward + SGD), {args.threads} threads, idle "

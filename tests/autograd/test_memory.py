@@ -1,4 +1,5 @@
-"""autograd.keep_freed_memory: freed arrays are reused instead of faulted in again."""
+"""Freed memory kept for reuse (autograd.memory): on by default, off with the environment
+variable, given back by release_freed_memory."""
 
 import os
 import subprocess
@@ -8,26 +9,36 @@ from pathlib import Path
 
 import pytest
 
-from autograd import keep_freed_memory
+from autograd import keep_freed_memory, memory
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # In a fresh process, make and free 8 arrays of 16 MiB a few times (as a training step does
-# with its activations) and print the page faults of a round, the kernel zeroing fresh pages:
-# with keep_freed_memory() called first when the argument is "keep".
+# with its activations) and print whether glassgrad keeps freed memory, the page faults of a
+# round (the kernel zeroing fresh pages) and how much the resident size fell when
+# release_freed_memory() ran after the last round. With the argument "call", keep_freed_memory()
+# is called first.
 PROBE = textwrap.dedent("""
-    import resource, sys
+    import os, resource, sys
     import numpy as np
-    from autograd import keep_freed_memory
+    import autograd
 
-    kept = keep_freed_memory() if sys.argv[1] == "keep" else None
+    if sys.argv[1] == "call":
+        autograd.keep_freed_memory()
     counts = []
     for _ in range(4):
         before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         arrays = [np.ones(4 << 20, dtype=np.float32) for _ in range(8)]
         del arrays
         counts.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    print(kept, min(counts[1:]))
+
+    def resident():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    kept = resident()
+    released = autograd.release_freed_memory()
+    print(autograd.memory.keeping, min(counts[1:]), released, (kept - resident()) >> 20)
 """)
 
 
@@ -38,24 +49,36 @@ def _glibc() -> bool:
         return False
 
 
-def _probe(mode: str) -> tuple[str, int]:
+def _probe(mode: str, keep_variable: str | None) -> tuple[str, int, str, int]:
     env = {k: v for k, v in os.environ.items()  # glibc's own settings would blur the difference
-           if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+           if not k.startswith("MALLOC_") and k not in ("GLIBC_TUNABLES", memory.ENV_VAR)}
     env.update(PYTHONPATH=str(ROOT), NUMPY_MADVISE_HUGEPAGE="0")  # count 4 KiB pages
+    if keep_variable is not None:
+        env[memory.ENV_VAR] = keep_variable
     result = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True,
                             env=env, check=True, timeout=120)
-    kept, faults = result.stdout.split()
-    return kept, int(faults)
+    keeping, faults, released, fell_mib = result.stdout.split()
+    return keeping, int(faults), released, int(fell_mib)
 
 
-@pytest.mark.skipif(not _glibc(), reason="keep_freed_memory changes glibc's malloc only")
-def test_keep_freed_memory_stops_the_page_faults_of_repeated_large_arrays():
-    # in child processes: the setting lasts for the whole process, and the test session's
-    # allocator should stay as it is
-    _, faults_by_default = _probe("default")
-    kept, faults_kept = _probe("keep")
-    assert kept == "True"
-    assert faults_kept * 20 < faults_by_default  # 128 MiB given back and faulted in each round
+@pytest.mark.skipif(not _glibc() or not os.path.exists("/proc/self/statm"),
+                    reason="freed memory is kept by glibc's malloc only")
+def test_freed_memory_is_kept_by_default_off_with_the_variable_and_given_back_on_request():
+    # in child processes: the setting lasts for the whole process
+    keeping, faults_by_glibc, _, _ = _probe("import", "0")
+    assert keeping == "False"
+    keeping, faults_kept, released, fell_mib = _probe("import", None)
+    assert keeping == "True"
+    assert faults_kept * 20 < faults_by_glibc  # 128 MiB given back and faulted in each round
+    assert released == "True" and fell_mib >= 64  # the kept 128 MiB went back to the system
+    keeping, faults_called, _, _ = _probe("call", "0")  # the variable off, then called by hand
+    assert keeping == "True" and faults_called * 20 < faults_by_glibc
+
+
+def test_an_unknown_setting_of_the_variable_warns_and_keeps(monkeypatch):
+    monkeypatch.setenv(memory.ENV_VAR, "yes")
+    with pytest.warns(UserWarning, match="GLASSGRAD_KEEP_FREED_MEMORY='yes': expected 0"):
+        memory.keep_by_default()
 
 
 @pytest.mark.parametrize("limit, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError),
