@@ -99,6 +99,21 @@ def _windows(xp: np.ndarray, kh: int, kw: int, stride: tuple[int, int]) -> np.nd
     return view.transpose(0, 2, 3, 4, 5, 1)
 
 
+def _gather(rows: np.ndarray, xp: np.ndarray, windows: np.ndarray, block: slice,
+            stride: tuple[int, int]) -> None:
+    """Copy the im2col rows of the samples ``block`` into ``rows`` (m, oh, ow, kh, kw, c)."""
+    if xp.shape[1] != 1:
+        np.copyto(rows, windows[block])  # contiguous runs of kw * c values
+        return
+    # One input channel (a grayscale image): the window copy would move kw values at a time;
+    # offset by offset it moves whole output rows (three times faster on MNIST's first layer).
+    _, oh, ow, kh, kw, _ = rows.shape
+    samples = xp[block]
+    for i, j in _offsets(kh, kw):
+        np.copyto(rows[:, :, :, i, j, :],
+                  _strided(samples, i, j, oh, ow, *stride).transpose(0, 2, 3, 1))
+
+
 def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContext) -> np.ndarray:
     o, c, kh, kw = w.shape
     xp = _padded(x, ctx.padding)
@@ -111,7 +126,7 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
     cols = np.empty((blocks[0].stop,) + windows.shape[1:], dtype=x.dtype)
     for block in blocks:  # im2col for a block of samples, then one product
         rows = cols[:block.stop - block.start]
-        np.copyto(rows, windows[block])
+        _gather(rows, xp, windows, block, ctx.stride)
         out_rows = out[block.start * pixels:block.stop * pixels]
         np.matmul(rows.reshape(-1, k), w_matrix, out=out_rows)
         out_rows += b  # while the block is in the cache
@@ -142,7 +157,8 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     if w.requires_grad:
         gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.reshape(-1, k).T @ g
     if gather:
-        windows = _windows(x.data if ctx.padded is None else ctx.padded, kh, kw, ctx.stride)
+        source = x.data if ctx.padded is None else ctx.padded
+        windows = _windows(source, kh, kw, ctx.stride)
         cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype)
     if x.requires_grad:
         dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
@@ -155,7 +171,7 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
             gb += g_rows.sum(axis=0)
         if gather:
             rows = cols[:m]
-            np.copyto(rows, windows[block])
+            _gather(rows, source, windows, block, ctx.stride)
             gw += rows.reshape(-1, k).T @ g_rows
         if x.requires_grad:
             part, prod = dx[block], product[:m * pixels]
@@ -188,14 +204,24 @@ CONV2D = define_op(
 # window's other cells (inf * 0); such an upstream takes an exact path that selects instead.
 
 def _max_pool2d_forward(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
+    """The maximum over each window's rows first, (n, oh, w, c), then over its columns: fewer
+    passes over memory than one pass per window offset (a 2x2 pool: two instead of four)."""
     (kh, kw), (sh, sw) = ctx.kernel, ctx.stride
     oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
     xt = x.transpose(0, 2, 3, 1)
-    out = None
-    for i, j in _offsets(kh, kw):
-        window = _strided(xt, i, j, oh, ow, sh, sw, channels_last=True)
-        out = window.copy() if out is None else np.maximum(out, window, out=out)
+    rows = _maximum_of([xt[:, i:i + sh * (oh - 1) + 1:sh] for i in range(kh)])
+    out = _maximum_of([rows[:, :, j:j + sw * (ow - 1) + 1:sw] for j in range(kw)])
     return out.transpose(0, 3, 1, 2)
+
+
+def _maximum_of(views: list[np.ndarray]) -> np.ndarray:
+    """The elementwise maximum of same-shape arrays, as a new array (NaN wins, as in max)."""
+    if len(views) == 1:
+        return views[0].copy()
+    out = np.maximum(views[0], views[1])
+    for view in views[2:]:
+        np.maximum(out, view, out=out)
+    return out
 
 
 def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:

@@ -22,14 +22,16 @@ def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
                      Tensor(w[:2, :2].copy(), requires_grad=True))
 
 
-# one sample's im2col below: 3 * 6 output pixels * 12 values * 8 bytes = 1728 bytes
+# one sample's im2col below: 3 * 6 output pixels * 12 values * 8 bytes = 1728 bytes (2 channels)
 @pytest.mark.parametrize("block_bytes", [1, 2 * 1728, 10 ** 9])  # 1 sample; 2, 2, 1; all five
-def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch, block_bytes):
+@pytest.mark.parametrize("channels", [2, 1])  # one channel is gathered offset by offset
+def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch, block_bytes,
+                                                                      channels):
     from autograd import tensor_nn_ops
 
     monkeypatch.setattr(tensor_nn_ops, "BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(3)
-    x, w, b = (rng.standard_normal(s) for s in ((5, 2, 6, 5), (3, 2, 3, 2), (3,)))
+    x, w, b = (rng.standard_normal(s) for s in ((5, channels, 6, 5), (3, channels, 3, 2), (3,)))
     up = rng.standard_normal((5, 3, 3, 6))
     xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
     y = F.conv2d(xt, wt, bt, stride=(2, 1), padding=1)
