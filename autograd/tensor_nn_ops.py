@@ -25,8 +25,8 @@ __all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
 
 class ConvContext:
     """A convolution's constants, and what its forward pass keeps for backward: the im2col
-    matrix when the whole batch fitted in one block of BLOCK_BYTES, else the zero-padded input
-    (when there is padding) to gather it from again."""
+    matrix (N * OH * OW, kh * kw * C) when the whole batch fitted in one block of BLOCK_BYTES,
+    else the zero-padded input (when there is padding) to gather it from again."""
 
     __slots__ = ("stride", "padding", "padded", "cols")
 
@@ -120,18 +120,22 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
     windows = _windows(xp, kh, kw, ctx.stride)
     n, oh, ow = windows.shape[:3]
     pixels, k = oh * ow, kh * kw * c
-    w_matrix = w.transpose(2, 3, 1, 0).reshape(k, o)
-    out = np.empty((n * pixels, o), dtype=np.result_type(x, w))
+    dtype = np.result_type(x, w)
+    # The bias rides in the product: each im2col row ends with a 1 and the weight matrix with
+    # the bias row, so no pass over the output adds it afterwards.
+    w_matrix = np.empty((k + 1, o), dtype=dtype)
+    w_matrix[:k], w_matrix[k] = w.transpose(2, 3, 1, 0).reshape(k, o), b
+    out = np.empty((n * pixels, o), dtype=dtype)
     blocks = _sample_blocks(n, pixels * k * x.itemsize)
-    cols = np.empty((blocks[0].stop,) + windows.shape[1:], dtype=x.dtype)
+    cols = np.empty((blocks[0].stop * pixels, k + 1), dtype=x.dtype)
+    cols[:, k] = 1
     for block in blocks:  # im2col for a block of samples, then one product
-        rows = cols[:block.stop - block.start]
-        _gather(rows, xp, windows, block, ctx.stride)
-        out_rows = out[block.start * pixels:block.stop * pixels]
-        np.matmul(rows.reshape(-1, k), w_matrix, out=out_rows)
-        out_rows += b  # while the block is in the cache
+        m = block.stop - block.start
+        rows = cols[:m * pixels]
+        _gather(rows[:, :k].reshape((m,) + windows.shape[1:]), xp, windows, block, ctx.stride)
+        np.matmul(rows, w_matrix, out=out[block.start * pixels:block.stop * pixels])
     if len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES:  # all in one small block: keep it
-        ctx.cols = cols
+        ctx.cols = cols[:, :k]
     elif xp is not x:  # backward gathers again, from the padded input
         ctx.padded = xp
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
@@ -155,7 +159,7 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     if b.requires_grad:  # summed block by block below, while each block is in the cache
         gb = np.zeros(o, dtype=dtype) if in_blocks else g.sum(axis=0)
     if w.requires_grad:
-        gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.reshape(-1, k).T @ g
+        gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.T @ g
     if gather:
         source = x.data if ctx.padded is None else ctx.padded
         windows = _windows(source, kh, kw, ctx.stride)
