@@ -25,8 +25,9 @@ __all__ = ["CONV2D", "LOG_SOFTMAX", "MAX_POOL2D", "ConvContext", "PoolContext"]
 
 class ConvContext:
     """A convolution's constants, and what its forward pass keeps for backward: the im2col
-    matrix (N * OH * OW, kh * kw * C) when the whole batch fitted in one block of BLOCK_BYTES,
-    else the zero-padded input (when there is padding) to gather it from again."""
+    matrix (N * OH * OW, kh * kw * C + 1, each row ending with a 1) when the whole batch fitted
+    in one block of BLOCK_BYTES, else the zero-padded input (when there is padding) to gather it
+    from again."""
 
     __slots__ = ("stride", "padding", "padded", "cols")
 
@@ -135,7 +136,7 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
         _gather(rows[:, :k].reshape((m,) + windows.shape[1:]), xp, windows, block, ctx.stride)
         np.matmul(rows, w_matrix, out=out[block.start * pixels:block.stop * pixels])
     if len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES:  # all in one small block: keep it
-        ctx.cols = cols[:, :k]
+        ctx.cols = cols
     elif xp is not x:  # backward gathers again, from the padded input
         ctx.padded = xp
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
@@ -156,10 +157,16 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     gather = w.requires_grad and ctx.cols is None  # else the forward's im2col is at hand
     in_blocks = gather or x.requires_grad
     gw = gb = None
-    if b.requires_grad:  # summed block by block below, while each block is in the cache
+    if w.requires_grad and not gather:  # the forward's im2col rows, each ending with a 1
+        both = ctx.cols.T @ g  # (k + 1, o): its last row sums g, which is the bias gradient
+        gw = both[:k]
+        if b.requires_grad:
+            gb = both[k].copy()
+    sum_bias = b.requires_grad and gb is None and in_blocks  # block by block, while in cache
+    if b.requires_grad and gb is None:
         gb = np.zeros(o, dtype=dtype) if in_blocks else g.sum(axis=0)
-    if w.requires_grad:
-        gw = np.zeros((k, o), dtype=dtype) if gather else ctx.cols.T @ g
+    if gather:
+        gw = np.zeros((k, o), dtype=dtype)
     if gather:
         source = x.data if ctx.padded is None else ctx.padded
         windows = _windows(source, kh, kw, ctx.stride)
@@ -171,7 +178,7 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
     for block in blocks if in_blocks else ():
         m = block.stop - block.start
         g_rows = g[block.start * pixels:block.stop * pixels]
-        if gb is not None:
+        if sum_bias:
             gb += g_rows.sum(axis=0)
         if gather:
             rows = cols[:m]
