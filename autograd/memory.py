@@ -28,12 +28,13 @@ import ctypes
 import numbers
 import os
 import warnings
+from typing import Any
 
 __all__ = ["ENV_VAR", "keep_freed_memory", "keeping", "release_freed_memory"]
 
 ENV_VAR = "GLASSGRAD_KEEP_FREED_MEMORY"
-"""Set it to 0 before ``import autograd`` to leave glibc's malloc settings alone (1, the
-default: keep freed memory)."""
+"""Set it to 0 (or false, no, off) before ``import autograd`` to leave glibc's malloc settings
+alone (1, the default: keep freed memory)."""
 
 keeping = False
 """Whether glibc keeps freed memory for reuse because glassgrad asked (at import, or by a call)."""
@@ -68,12 +69,11 @@ def keep_freed_memory(limit: int = 1 << 30) -> bool:
                         f"{type(limit).__name__} {limit!r}")
     if limit < 0:
         raise ValueError(f"keep_freed_memory: limit must be a number of bytes >= 0, got {limit}")
-    libc = _glibc()
-    if libc is None:
+    mallopt = _glibc_function("mallopt")
+    if mallopt is None:
         return False
     trim = int(limit) if limit <= _INT_MAX else -1  # -1: the largest value, never trim
-    took = bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BLOCK)
-                and libc.mallopt(_M_TRIM_THRESHOLD, trim))
+    took = bool(mallopt(_M_MMAP_THRESHOLD, LARGEST_HEAP_BLOCK) and mallopt(_M_TRIM_THRESHOLD, trim))
     keeping = keeping or took
     return took
 
@@ -84,31 +84,35 @@ def release_freed_memory() -> bool:
     some memory went back; False when none did, or without glibc.
 
     >>> import numpy as np
-    >>> activations = np.ones(8 << 20); del activations  # 64 MiB made and freed: kept for reuse
-    >>> went_back = release_freed_memory()  # True on glibc: the 64 MiB went back to the system
+    >>> activations = np.ones(2 << 20); del activations  # 16 MiB made and freed: kept for reuse
+    >>> went_back = release_freed_memory()  # True on glibc: the 16 MiB went back to the system
     """
-    libc = _glibc()
-    return bool(libc is not None and libc.malloc_trim(0))
+    malloc_trim = _glibc_function("malloc_trim")
+    return bool(malloc_trim is not None and malloc_trim(0))
+
+
+_OFF, _ON = ("0", "false", "no", "off"), ("1", "true", "yes", "on", "")
 
 
 def keep_by_default() -> None:
-    """Called by ``import autograd``: keep freed memory unless :data:`ENV_VAR` is 0."""
-    setting = os.environ.get(ENV_VAR, "1").strip()
-    if setting == "0":
-        return
-    if setting != "1":
-        warnings.warn(f"{ENV_VAR}={setting!r}: expected 0 (leave glibc's malloc settings alone) "
-                      "or 1 (keep freed memory for reuse, the default); keeping it",
-                      stacklevel=2)
-    keep_freed_memory()
+    """Called by ``import autograd``: keep freed memory unless :data:`ENV_VAR` says 0 (or false,
+    no, off). A value it does not know leaves glibc's settings alone, with a warning."""
+    setting = os.environ.get(ENV_VAR, "1").strip().lower()
+    if setting in _ON:
+        keep_freed_memory()
+    elif setting not in _OFF:
+        warnings.warn(f"{ENV_VAR}={os.environ[ENV_VAR]!r}: expected 0 (leave glibc's malloc "
+                      "settings alone) or 1 (keep freed memory for reuse, the default); "
+                      "leaving glibc's settings alone", stacklevel=2)
 
 
-def _glibc() -> ctypes.CDLL | None:
-    """The running C library when it is glibc, else None."""
+def _glibc_function(name: str) -> Any:
+    """A function of the running C library when that is glibc (and it can be loaded), else
+    None."""
     try:
         version = os.confstr("CS_GNU_LIBC_VERSION")
-    except (AttributeError, ValueError, OSError):  # not a POSIX system, or not glibc
+        if not version or not version.startswith("glibc"):
+            return None
+        return getattr(ctypes.CDLL(None), name)
+    except (AttributeError, ValueError, OSError):  # not POSIX, not glibc, or not loadable
         return None
-    if not version or not version.startswith("glibc"):
-        return None
-    return ctypes.CDLL(None)

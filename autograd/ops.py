@@ -60,7 +60,7 @@ class Op:
         ctx_examples: for ops with a constant (``uses_ctx``), constants the tests try.
         uses_ctx: whether ``forward`` takes the node's constant as its last argument.
         fresh_vjp: the vjp makes a new array for each parent that nothing else refers to (views
-            of it are fine), so a leaf may keep it as its ``grad`` without a copy.
+            of it are fine, if writable), so a leaf may keep it as its ``grad`` without a copy.
     """
 
     __slots__ = ("name", "forward", "local", "vjp", "math", "symbol", "arity", "kind", "domain",

@@ -101,7 +101,7 @@ class Tensor:
         if not self.requires_grad:
             return
         grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
-        owned = fresh or self._op is not None
+        owned = (fresh and grad.flags.writeable) or self._op is not None
         if grad.shape != self.data.shape:
             grad, owned = _unbroadcast(grad, self), True
         if grad.dtype != self.data.dtype:

@@ -62,8 +62,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if _option_from_argv("--idle-threads", "spin") == "sleep":
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-# --malloc-defaults: read by ``import autograd`` below.
-os.environ["GLASSGRAD_KEEP_FREED_MEMORY"] = "0" if "--malloc-defaults" in sys.argv else "1"
+# --malloc-defaults: read by ``import autograd`` below (else the caller's setting, or keep).
+if "--malloc-defaults" in sys.argv:
+    os.environ["GLASSGRAD_KEEP_FREED_MEMORY"] = "0"
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

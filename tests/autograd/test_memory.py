@@ -75,10 +75,32 @@ def test_freed_memory_is_kept_by_default_off_with_the_variable_and_given_back_on
     assert keeping == "True" and faults_called * 20 < faults_by_glibc
 
 
-def test_an_unknown_setting_of_the_variable_warns_and_keeps(monkeypatch):
-    monkeypatch.setenv(memory.ENV_VAR, "yes")
-    with pytest.warns(UserWarning, match="GLASSGRAD_KEEP_FREED_MEMORY='yes': expected 0"):
+@pytest.mark.parametrize("setting, kept", [("1", True), (" Yes", True), ("ON", True), ("", True),
+                                           ("0", False), ("false", False), ("Off ", False)])
+def test_the_variable_turns_keeping_on_or_off(monkeypatch, setting, kept):
+    calls = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setenv(memory.ENV_VAR, setting)
+    memory.keep_by_default()
+    assert calls == ([1] if kept else [])
+
+
+def test_an_unknown_setting_of_the_variable_warns_and_leaves_malloc_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(memory, "keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setenv(memory.ENV_VAR, "maybe")
+    with pytest.warns(UserWarning, match="GLASSGRAD_KEEP_FREED_MEMORY='maybe': expected 0"):
         memory.keep_by_default()
+    assert calls == []
+
+
+def test_without_a_loadable_glibc_nothing_changes(monkeypatch):
+    def no_library(name):
+        raise OSError("no C library here")
+
+    monkeypatch.setattr(memory.ctypes, "CDLL", no_library)
+    assert memory.keep_freed_memory() is False
+    assert memory.release_freed_memory() is False
 
 
 @pytest.mark.parametrize("limit, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError),

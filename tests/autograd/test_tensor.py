@@ -135,6 +135,21 @@ def test_leaves_keep_new_products_without_copies_and_never_share_them():
                if c is not None)
 
 
+def test_a_read_only_gradient_from_a_fresh_rule_is_copied_for_the_leaf():
+    from autograd import define_op, remove_op
+
+    spread = define_op("spread", lambda a: a.sum(axis=0), arity=1, kind="tensor",
+                       fresh_vjp=True,  # a new array, but a read-only broadcast view of it
+                       vjp=lambda node, up: (np.broadcast_to(up.copy(), node._prev[0].shape),))
+    try:
+        x = Tensor(np.ones((3, 2)), requires_grad=True)
+        spread(x).sum().backward()
+        x.grad *= 2  # the user's to change
+        assert x.grad.tolist() == [[2.0, 2.0]] * 3
+    finally:
+        remove_op("spread", kind="tensor")
+
+
 def test_broadcast_gradients_are_summed_back_to_each_shape():
     a = Tensor(np.ones((2, 3)), requires_grad=True)
     b = Tensor(np.ones((3,)), requires_grad=True)
