@@ -164,10 +164,9 @@ def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
             gb = both[k].copy()
     sum_bias = b.requires_grad and gb is None and in_blocks  # block by block, while in cache
     if b.requires_grad and gb is None:
-        gb = np.zeros(o, dtype=dtype) if in_blocks else g.sum(axis=0)
+        gb = np.zeros(o, dtype=dtype) if sum_bias else g.sum(axis=0)
     if gather:
         gw = np.zeros((k, o), dtype=dtype)
-    if gather:
         source = x.data if ctx.padded is None else ctx.padded
         windows = _windows(source, kh, kw, ctx.stride)
         cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype)
