@@ -1,10 +1,10 @@
-# glassgrad: two commands for a new user (make demo, make test), plus lint and bench.
+# glassgrad: two commands for a new user (make demo, make test), plus lint, crosscheck and bench.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint bench bench-mnist dot clean
+.PHONY: demo test lint crosscheck bench bench-mnist dot clean
 
 # The virtual environment, with the project editable and the extras each target needs.
 $(VENV)/.base: pyproject.toml
@@ -18,6 +18,10 @@ $(VENV)/.lint: $(VENV)/.base
 
 $(VENV)/.bench: $(VENV)/.base
 	$(PIP) install -e '.[bench]'
+	touch $@
+
+$(VENV)/.crosscheck: $(VENV)/.base
+	$(PIP) install -e '.[crosscheck]'
 	touch $@
 
 # The graphviz program `dot` draws the graphs; the Python package only drives it.
@@ -37,8 +41,13 @@ demo: $(VENV)/.base dot
 test: $(VENV)/.base dot
 	MPLBACKEND=Agg $(PY) -m pytest -q
 
+# ruff, then the import contracts of pyproject.toml (import-linter): the layers' arrows.
 lint: $(VENV)/.lint
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# Install PyTorch, micrograd and ONNX so that `make test` runs the cross-checks against them.
+crosscheck: $(VENV)/.crosscheck
 
 # Benchmarks run on demand, never in the tests: each prints ratios against its peers in one run.
 # The MNIST training comparison takes about 20 minutes: make bench-mnist.

@@ -5,14 +5,27 @@
 >>> L = (a * b).tanh(); L.backward()
 >>> round(L.data, 4), round(a.grad, 4)
 (-0.4621, -0.7864)
+
+The package is in layers, and the arrows point one way (``make lint`` checks them):
+
+- the core, here: ``engine`` (order, backward passes, modes), ``ops`` (the op table), ``value``
+  (:class:`Value`), ``gradcheck``, ``testing`` (hypothesis strategies);
+- ``tensor/``: :class:`Tensor`, its op rows, the network ops, anomaly mode, memory tuning;
+- ``see/``: drawings, frames, the walker, the player, rule checks. Its names (``draw``,
+  ``walk``, ``save_html``, ``backward_steps`` ...) are loaded on first use, so importing
+  autograd loads no drawing library, and it changes nothing process-wide.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from . import see
 from .engine import (
-    Scopes,
-    Step,
     backward,
-    backward_steps,
+    enable_grad,
     is_grad_enabled,
+    is_recording_scopes,
     no_grad,
     record_scopes,
     scope,
@@ -30,38 +43,35 @@ from .ops import (
     list_ops,
     remove_op,
 )
+from .tensor import (
+    AnomalyError,
+    Tensor,
+    concatenate,
+    detect_anomaly,
+    keep_freed_memory,
+    maximum,
+    release_freed_memory,
+    stack,
+    where,
+)
 from .value import Value
 
 __all__ = [
-    "DivisionByZeroError", "DomainError", "GradcheckError", "Op", "OverflowDomainError", "Scopes",
-    "Step", "Value", "backward", "backward_steps", "define_op", "get_op", "gradcheck",
-    "is_grad_enabled", "list_ops", "no_grad", "record_scopes", "remove_op", "scope",
-    "topological_order", "zero_grad",
+    "AnomalyError", "DivisionByZeroError", "DomainError", "GradcheckError", "Op",
+    "OverflowDomainError", "Tensor", "Value", "backward", "concatenate", "define_op",
+    "detect_anomaly", "enable_grad", "get_op", "gradcheck", "is_grad_enabled",
+    "is_recording_scopes", "keep_freed_memory", "list_ops", "maximum", "no_grad",
+    "record_scopes", "release_freed_memory", "remove_op", "scope", "stack", "topological_order",
+    "where", "zero_grad", *see.HOMES,
 ]
 
-# Seeing the graph (issue 5): drawings, frames of both passes, the REPL walker, the HTML player
-# and the per-node gradient check. These only consume the graph; the engine never imports them.
-from .frames import backward_frames, forward_frames, save_frames  # noqa: E402
-from .graphcheck import RuleMismatch, gradcheck_graph  # noqa: E402
-from .player import save_html  # noqa: E402
-from .stepper import walk, walk_forward  # noqa: E402
-from .viz import draw, to_dot  # noqa: E402
 
-__all__ += [
-    "RuleMismatch", "backward_frames", "draw", "forward_frames", "gradcheck_graph", "save_frames",
-    "save_html", "to_dot", "walk", "walk_forward",
-]
+def __getattr__(name: str) -> Any:
+    """The drawing and stepping names, loaded from :mod:`autograd.see` on first use."""
+    if name in see.HOMES:
+        return getattr(see, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")
 
-# The numpy Tensor engine (issue 3): the same graph engine, a tensor op table, nn functions.
-from . import functional, memory  # noqa: E402
-from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
-from .memory import keep_freed_memory, release_freed_memory  # noqa: E402
-from .tensor import Tensor, concatenate, maximum, stack, where  # noqa: E402
 
-__all__ += [
-    "AnomalyError", "Tensor", "concatenate", "detect_anomaly", "functional", "keep_freed_memory",
-    "maximum", "release_freed_memory", "stack", "where",
-]
-
-# Freed arrays are reused, not faulted in again (unless GLASSGRAD_KEEP_FREED_MEMORY=0).
-memory.keep_by_default()
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(see.HOMES))

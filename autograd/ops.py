@@ -13,22 +13,28 @@ Rules receive the output node: ``a, b = node._prev`` gives the inputs, ``node.da
 Every op, built in or user defined, lives in the same registry: :func:`list_ops` lists it, the tests
 check each op's gradient against finite differences, and the stepper prints its ``math``.
 
-Scalar ops (for :class:`autograd.Value`) are defined at the bottom of this module.
+The table knows no node class: each node kind (``"scalar"`` for :class:`autograd.Value`,
+``"tensor"`` for :class:`autograd.Tensor`) registers with :func:`register_kind` how an op is
+applied to its nodes, and calling an op (``op(a, b)``) goes through that. Scalar ops are defined
+at the bottom of this module, the tensor ops in ``autograd/tensor/``; both with
+:func:`define_builtin_op`, which marks them as glassgrad's own where they are defined.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
-    "DivisionByZeroError", "DomainError", "Op", "OverflowDomainError", "define_op", "get_op",
-    "list_builtin_ops", "list_ops", "mark_builtin", "remove_op",
+    "KINDS", "DivisionByZeroError", "DomainError", "Op", "OverflowDomainError",
+    "define_builtin_op", "define_op", "get_op", "list_builtin_ops", "list_ops", "register_kind",
+    "remove_op",
 ]
 
 Interval = tuple[float, float]
+KINDS = ("scalar", "tensor")
+"""The node kinds an op can be for."""
 
 
 class DomainError(ValueError):
@@ -75,7 +81,7 @@ class Op:
                  fresh_vjp: bool = False) -> None:
         if (local is None) == (vjp is None):
             raise ValueError(f"Op {name!r}: give exactly one gradient rule, local= or vjp=")
-        if kind not in ("scalar", "tensor"):
+        if kind not in KINDS:
             raise ValueError(f"Op {name!r}: kind must be 'scalar' or 'tensor', got {kind!r}")
         self.name, self.forward, self.local, self.vjp = name, forward, local, vjp
         self.math, self.symbol, self.arity, self.kind = math, symbol or name, arity, kind
@@ -94,24 +100,12 @@ class Op:
         """
         if len(args) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} input(s), got {len(args)}")
-        if self.kind == "scalar":
-            from .value import Value, apply
-            nodes = tuple(a if isinstance(a, Value) else Value(a) for a in args)
-            return apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
-        from .tensor import Tensor, apply as tensor_apply  # noqa: I001
-        first = next((a for a in args if isinstance(a, Tensor)), None)
-
-        def node(a: Any) -> Tensor:
-            if isinstance(a, Tensor):
-                return a
-            if first is not None and first.dtype.kind == "f":  # float32 stays float32
-                return Tensor(a, dtype=first.dtype)
-            if first is not None and isinstance(a, numbers.Real):  # int tensor: 1.5 stays 1.5
-                return first._operand(a, self.name)
-            return Tensor(a)
-
-        nodes = tuple(node(a) for a in args)
-        return tensor_apply(self, self.compute([n.data for n in nodes], ctx), nodes, ctx)
+        try:
+            apply_to_nodes = _APPLY[self.kind]
+        except KeyError:
+            raise TypeError(f"{self.name}: no {self.kind} node class is loaded (import "
+                            "autograd)") from None
+        return apply_to_nodes(self, args, ctx)
 
     def __str__(self) -> str:
         return self.symbol
@@ -121,17 +115,22 @@ class Op:
 
 
 _REGISTRY: dict[tuple[str, str], Op] = {}
-_BUILTIN_NAMES: dict[str, set[str]] = {}
+_BUILTIN: set[tuple[str, str]] = set()
+_APPLY: dict[str, Callable[[Op, tuple, Any], Any]] = {}
 
 
-def mark_builtin(kind: str) -> None:
-    """Record every op of ``kind`` defined so far as built in (called once by each engine)."""
-    _BUILTIN_NAMES[kind] = {name for k, name in _REGISTRY if k == kind}
+def register_kind(kind: str, apply_to_nodes: Callable[[Op, tuple, Any], Any]) -> None:
+    """Say how ops of ``kind`` are applied: ``apply_to_nodes(op, args, ctx)`` turns the arguments
+    (nodes or plain numbers) into nodes, runs the forward computation and returns the output
+    node. Each node class registers itself when its module is imported."""
+    if kind not in KINDS:
+        raise ValueError(f"register_kind: kind must be one of {KINDS}, got {kind!r}")
+    _APPLY[kind] = apply_to_nodes
 
 
 def list_builtin_ops(kind: str) -> list[Op]:
     """The ops that glassgrad itself defines for ``kind`` (no user-defined ones)."""
-    return [op for op in list_ops(kind) if op.name in _BUILTIN_NAMES.get(kind, ())]
+    return [op for op in list_ops(kind) if (kind, op.name) in _BUILTIN]
 
 
 def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
@@ -158,10 +157,18 @@ def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
     return op
 
 
+def define_builtin_op(name: str, forward: Callable[..., Any], **fields: Any) -> Op:
+    """:func:`define_op` for glassgrad's own ops: marked built in (tests check each of them, and
+    they cannot be removed)."""
+    op = define_op(name, forward, **fields)
+    _BUILTIN.add((op.kind, name))
+    return op
+
+
 def remove_op(name: str, kind: str = "scalar") -> Op:
     """Take a user-defined op out of the table (built-in ops stay); return it."""
     op = get_op(name, kind)
-    if name in _BUILTIN_NAMES.get(kind, ()):
+    if (kind, name) in _BUILTIN:
         raise ValueError(f"remove_op: {name!r} is a built-in {kind} op and cannot be removed")
     del _REGISTRY[(kind, name)]
     return op
@@ -214,6 +221,8 @@ def _pow(a: float, n: float) -> float:
 def _pow_grad(node: Any) -> tuple[float]:
     (a,) = node._prev
     n = node._ctx
+    if n == 0:  # a ** 0 is 1 everywhere: slope 0, also at a = 0 (where a ** -1 is undefined)
+        return (0.0,)
     return (n * _pow(a.data, n - 1),)
 
 
@@ -273,30 +282,31 @@ def _only(node: Any) -> float:
     return node._prev[0].data
 
 
-ADD = define_op("add", float.__add__, local=_add_grad, symbol="+", arity=2,
-                math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
-MUL = define_op("mul", float.__mul__, local=_mul_grad, symbol="*", arity=2,
-                math="f(a, b) = a * b;  df/da = b;  df/db = a")
-POW = define_op("pow", _pow, local=_pow_grad, symbol="**", uses_ctx=True,
-                math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)",
-                domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5))
-POW_VALUE = define_op("pow_value", _pow_value, local=_pow_value_grad, symbol="**", arity=2,
-                      math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  df/db = a ** b * log(a)",
-                      domain=[POSITIVE, [(-2.0, 2.0)]])
-RELU = define_op("relu", lambda a: a if a > 0.0 else 0.0,
-                 local=lambda node: (1.0 if node.data > 0.0 else 0.0,), symbol="ReLU",
-                 math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0", domain=[AWAY_FROM_ZERO])
-TANH = define_op("tanh", math.tanh, local=lambda node: (1.0 - node.data * node.data,),
-                 math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
-EXP = define_op("exp", _exp, local=lambda node: (node.data,),
-                math="f(a) = e ** a;  df/da = e ** a")
-LOG = define_op("log", _log, local=lambda node: (1.0 / _only(node),),
-                math="f(a) = ln(a);  df/da = 1 / a", domain=[POSITIVE])
-SIGMOID = define_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1.0 - node.data),),
-                    symbol="σ", math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
-ABS = define_op("abs", abs, local=lambda node: (_sign(_only(node)),),
-                symbol="|a|", math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
-SQRT = define_op("sqrt", _sqrt, local=_sqrt_grad, symbol="√",
-                 math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])
-
-mark_builtin("scalar")
+ADD = define_builtin_op("add", float.__add__, local=_add_grad, symbol="+", arity=2,
+                        math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
+MUL = define_builtin_op("mul", float.__mul__, local=_mul_grad, symbol="*", arity=2,
+                        math="f(a, b) = a * b;  df/da = b;  df/db = a")
+POW = define_builtin_op("pow", _pow, local=_pow_grad, symbol="**", uses_ctx=True,
+                        math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)",
+                        domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5, 0))
+POW_VALUE = define_builtin_op(
+    "pow_value", _pow_value, local=_pow_value_grad, symbol="**", arity=2,
+    math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  df/db = a ** b * log(a)",
+    domain=[POSITIVE, [(-2.0, 2.0)]])
+RELU = define_builtin_op("relu", lambda a: a if a > 0.0 else 0.0,
+                         local=lambda node: (1.0 if node.data > 0.0 else 0.0,), symbol="ReLU",
+                         math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0",
+                         domain=[AWAY_FROM_ZERO])
+TANH = define_builtin_op("tanh", math.tanh, local=lambda node: (1.0 - node.data * node.data,),
+                         math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
+EXP = define_builtin_op("exp", _exp, local=lambda node: (node.data,),
+                        math="f(a) = e ** a;  df/da = e ** a")
+LOG = define_builtin_op("log", _log, local=lambda node: (1.0 / _only(node),),
+                        math="f(a) = ln(a);  df/da = 1 / a", domain=[POSITIVE])
+SIGMOID = define_builtin_op("sigmoid", _sigmoid,
+                            local=lambda node: (node.data * (1.0 - node.data),), symbol="σ",
+                            math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
+ABS = define_builtin_op("abs", abs, local=lambda node: (_sign(_only(node)),), symbol="|a|",
+                        math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
+SQRT = define_builtin_op("sqrt", _sqrt, local=_sqrt_grad, symbol="√",
+                         math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])

@@ -10,7 +10,7 @@ import numbers
 from typing import Any
 
 from . import engine
-from .engine import GradMode, Scopes, note_scope
+from .engine import modes, note_scope
 from .ops import (
     ABS,
     ADD,
@@ -25,6 +25,7 @@ from .ops import (
     TANH,
     DivisionByZeroError,
     Op,
+    register_kind,
 )
 
 __all__ = ["Value", "apply"]
@@ -83,6 +84,8 @@ class Value:
 
     def _reset_grad(self) -> None:
         self.grad = 0.0
+
+    _prepare_backward = _reset_grad  # a Value's rule reads floats that cannot change in place
 
     def _accumulate_grad(self, contribution: float, fresh: bool = False) -> None:
         self.grad += contribution
@@ -202,7 +205,8 @@ def apply(op: Op, data: float, parents: tuple, ctx: Any = None) -> Value:
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if GradMode.enabled:
+    current = modes()
+    if current.grad:
         n = len(parents)
         if n == 1:
             out._a, out._b = parents[0], None
@@ -212,10 +216,19 @@ def apply(op: Op, data: float, parents: tuple, ctx: Any = None) -> Value:
             out._a, out._b = (parents, _MANY) if n else (None, None)
         out._op = op
         out._ctx = ctx
-        if Scopes.record is not None:
-            note_scope(out)
+        if current.scopes is not None:
+            note_scope(out, current)
     else:
         out._a = out._b = None
         out._op = None
         out._ctx = None
     return out
+
+
+def _apply_to_values(op: Op, args: tuple, ctx: Any) -> Value:
+    """How a scalar op is called on Values and numbers (``op(a, 2.0)``): see :meth:`Op.__call__`."""
+    nodes = tuple(a if isinstance(a, Value) else _const(a, op.name) for a in args)
+    return apply(op, op.compute([n.data for n in nodes], ctx), nodes, ctx)
+
+
+register_kind("scalar", _apply_to_values)

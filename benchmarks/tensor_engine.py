@@ -2,8 +2,8 @@
 
 One step is forward + cross-entropy loss + backward + an SGD update of every parameter, on a
 fixed random batch, with 2 threads for both libraries (BLAS for numpy, intra-op for torch). The
-models are the same on both sides, written with Tensor ops and ``autograd.functional`` here and
-with ``torch.nn`` there:
+models are the same on both sides, written with Tensor ops and ``nn.functional`` here and with
+``torch.nn`` there:
 
 - ``mlp``: MLP 784-128-64-10 (ReLU) at batch 128;
 - ``cnn8``: the Keras mnist_cnn model (conv 32 3x3, conv 64 3x3, max-pool 2, dense 128,
@@ -20,10 +20,10 @@ of the step times are compared. Needs torch (``make bench`` installs it, or
 
 The two libraries slow each other down when they alternate: by default their idle worker threads
 spin for a while (waiting for the next job) and take a core during the other's step.
-``--idle-threads sleep`` makes them sleep at once; both regimes are reported in the README.
-``import autograd`` makes the process's ``malloc`` (shared by both libraries) keep freed arrays
-for reuse instead of faulting in fresh pages at every step (``autograd.memory``);
-``--malloc-defaults`` leaves glibc's own settings instead (``GLASSGRAD_KEEP_FREED_MEMORY=0``).
+``--idle-threads sleep`` makes them sleep at once; both regimes are reported in
+docs/benchmarks.md. As ``nn.fit`` does, the benchmark makes the process's ``malloc`` (shared by
+both libraries) keep freed arrays for reuse instead of faulting in fresh pages at every step
+(``autograd.tensor.memory``); ``--malloc-defaults`` leaves glibc's own settings instead.
 """
 
 from __future__ import annotations
@@ -62,16 +62,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 if _option_from_argv("--idle-threads", "spin") == "sleep":
     os.environ["OPENBLAS_THREAD_TIMEOUT"] = "4"
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
-# --malloc-defaults: read by ``import autograd`` below (else the caller's setting, or keep).
-if "--malloc-defaults" in sys.argv:
-    os.environ["GLASSGRAD_KEEP_FREED_MEMORY"] = "0"
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from autograd import Tensor, memory, no_grad
-from autograd import functional as F
+from autograd import Tensor, no_grad
+from autograd.tensor import memory
+from nn import functional as F
 
 LR = 0.01
 
@@ -223,10 +220,10 @@ def main() -> None:
                         help="spin: the libraries' defaults; sleep: idle worker threads sleep at "
                              "once (OPENBLAS_THREAD_TIMEOUT=4, OMP_WAIT_POLICY=PASSIVE)")
     parser.add_argument("--malloc-defaults", action="store_true",
-                        help="leave glibc's malloc settings alone (GLASSGRAD_KEEP_FREED_MEMORY=0): "
-                             "freed arrays go back to the system and the next step faults them "
-                             "in again; by default they are kept for reuse (for both libraries: "
-                             "they share the process's malloc)")
+                        help="leave glibc's malloc settings alone: freed arrays go back to the "
+                             "system and the next step faults them in again; by default they "
+                             "are kept for reuse as nn.fit does (for both libraries: they share "
+                             "the process's malloc; GLASSGRAD_KEEP_FREED_MEMORY=0 also says no)")
     parser.add_argument("--only", choices=["glassgrad", "pytorch"], default=None,
                         help="time one library alone (no alternation, no ratio)")
     parser.add_argument("--batch-size", type=_positive, default=None,
@@ -241,6 +238,8 @@ def main() -> None:
                      ".venv/bin/pip install -e '.[bench]'); --only glassgrad times glassgrad alone")
         torch.set_num_threads(args.threads)
         torch.manual_seed(0)
+    if not args.malloc_defaults:
+        memory.keep_freed_memory_for_training()  # as nn.fit does
     kept = ", freed memory kept" if memory.keeping else ", malloc's own settings"
     how = f"{args.only} alone" if args.only else "alternating"
     versions = f"numpy {np.__version__}" + (f", torch {torch.__version__}" if torch else "")

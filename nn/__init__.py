@@ -15,7 +15,7 @@
 True
 """
 
-from . import data, datasets
+from . import data, datasets, functional
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -38,6 +38,6 @@ __all__ = [
     "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "Module",
     "Neuron", "Optimizer", "ReLU",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
-    "cross_entropy", "data", "datasets", "evaluate", "fit", "hinge", "is_parameter",
+    "cross_entropy", "data", "datasets", "evaluate", "fit", "functional", "hinge", "is_parameter",
     "load_weights", "mse", "parameter_size", "predict", "save_weights",
 ]

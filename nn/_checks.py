@@ -10,6 +10,8 @@ import math
 import numbers
 from typing import Any
 
+import numpy as np
+
 
 def count(owner: str, name: str, value: Any, minimum: int = 1) -> int:
     """``value`` as an int of at least ``minimum``: a TypeError if it is no int, else a
@@ -39,3 +41,21 @@ def number(owner: str, name: str, value: Any, low: float = 0.0, high: float = ma
             bound = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
         raise ValueError(f"{owner}: {name} must be a finite number {bound}, got {value!r}")
     return value
+
+
+def generator(owner: str, rng: Any) -> np.random.Generator:
+    """The random generator for ``rng``: a numpy Generator as it is, an int as its seed, None as
+    a generator seeded from numpy's global one (so ``np.random.seed(0)`` makes a run repeat).
+    The one place where nn turns an ``rng`` argument into a generator.
+
+    >>> generator("fit", 0).permutation(4).tolist() == generator("fit", 0).permutation(4).tolist()
+    True
+    """
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None:
+        return np.random.default_rng(np.random.randint(2**31))
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{owner}: rng must be None, an int seed or a numpy.random.Generator, got "
+                    f"{type(rng).__name__}")

@@ -31,6 +31,8 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from autograd import Tensor, no_grad
+
 from ._checks import count, number
 
 __all__ = ["Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "TerminateOnNaN"]
@@ -184,8 +186,12 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
-            for p, saved in zip(self.model.parameters(), self.best_weights):
-                p.data[...] = saved  # in place: optimizers and views keep seeing the array
+            with no_grad():  # in place: optimizers and views keep seeing the array
+                for p, saved in zip(self.model.parameters(), self.best_weights):
+                    if isinstance(p, Tensor):
+                        p.copy_(saved)  # counted in its version: old graphs refuse backward
+                    else:
+                        p.data[...] = saved
 
     def __repr__(self) -> str:
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._checks import count
+from ._checks import count, generator
 
 __all__ = [
     "batches", "make_function_2d", "make_line", "make_moons", "make_quadratic",
@@ -30,17 +30,6 @@ __all__ = [
 
 Rng = np.random.Generator | int | None
 Split = tuple[np.ndarray, np.ndarray]
-
-
-def _rng(rng: Rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None:  # follow numpy's global seed: np.random.seed(0) makes a whole run repeat
-        return np.random.default_rng(np.random.randint(2**31))
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(rng).__name__}")
 
 
 def _pair(owner: str, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +73,7 @@ def train_val_test_split(x: Any, y: Any, fractions: Sequence[float] = (0.8, 0.1,
     if fractions[0] > 0 and n_train == 0:
         raise ValueError(f"train_val_test_split: {n} samples are too few for fractions "
                          f"{tuple(fractions)}")
-    order = _rng(rng).permutation(n)
+    order = generator("train_val_test_split", rng).permutation(n)
     cuts = np.split(order, [n_train, n_train + n_val])
     tr, va, te = ((x[i], y[i]) for i in cuts)
     return tr, va, te
@@ -101,7 +90,7 @@ def batches(x: Any, y: Any, batch_size: int, shuffle: bool = True, rng: Rng = No
     x, y = _pair("batches", x, y)
     batch_size = count("batches", "batch_size", batch_size)
     n = len(x)
-    order = _rng(rng).permutation(n) if shuffle else np.arange(n)
+    order = generator("batches", rng).permutation(n) if shuffle else np.arange(n)
     stop = n - n % batch_size if drop_last else n
     for start in range(0, stop, batch_size):
         index = order[start:start + batch_size]
@@ -120,7 +109,7 @@ def make_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: f
 
     Returns x and y, each shaped (n, 1).
     """
-    gen = _rng(rng)
+    gen = generator("make_line", rng)
     x = gen.uniform(*x_range, size=(count("make_line", "n", n), 1))
     return x, _noisy(slope * x + intercept, noise, gen)
 
@@ -129,7 +118,7 @@ def make_quadratic(n: int = 100, a: float = 1.0, b: float = 0.0, c: float = 0.0,
                    noise: float = 0.1, x_range: tuple[float, float] = (-2.0, 2.0),
                    rng: Rng = None) -> Split:
     """Points near a parabola: y = a * x**2 + b * x + c + noise * N(0, 1); x, y shaped (n, 1)."""
-    gen = _rng(rng)
+    gen = generator("make_quadratic", rng)
     x = gen.uniform(*x_range, size=(count("make_quadratic", "n", n), 1))
     return x, _noisy(a * x**2 + b * x + c, noise, gen)
 
@@ -151,7 +140,7 @@ def make_function_2d(n: int = 200,
     >>> bool(np.allclose(y[:, 0], x[:, 0] + 10 * x[:, 1]))
     True
     """
-    gen = _rng(rng)
+    gen = generator("make_function_2d", rng)
     x = gen.uniform(low, high, size=(count("make_function_2d", "n", n), 2))
     y = np.asarray(f(x[:, 0], x[:, 1]), dtype=np.float64).reshape(-1, 1)
     if len(y) != len(x):
@@ -167,7 +156,7 @@ def make_moons(n: int = 100, noise: float = 0.0, rng: Rng = None) -> Split:
     ``noise * N(0, 1)`` is added to each coordinate. Returns x shaped (n, 2), y int64 in {0, 1}.
     micrograd's hinge loss wants labels -1 and +1: ``y * 2 - 1``.
     """
-    gen = _rng(rng)
+    gen = generator("make_moons", rng)
     n = count("make_moons", "n", n, minimum=2)
     n_out, n_in = n // 2, n - n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)

@@ -25,9 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
-
-from .module import Module
+from autograd import Tensor, Value, no_grad
 
 __all__ = ["load_weights", "save_weights"]
 
@@ -35,7 +33,7 @@ _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
 
 
 def _check_model(owner: str, model: Any) -> list[tuple[str, Any]]:
-    if not isinstance(model, Module):
+    if not callable(getattr(model, "named_parameters", None)) or isinstance(model, type):
         raise TypeError(f"{owner}: expected an nn.Module, got {type(model).__name__}")
     named = model.named_parameters()
     seen: set[str] = set()
@@ -47,7 +45,7 @@ def _check_model(owner: str, model: Any) -> list[tuple[str, Any]]:
     return named
 
 
-def save_weights(model: Module, path: str | os.PathLike) -> None:
+def save_weights(model: Any, path: str | os.PathLike) -> None:
     """Write every parameter of ``model`` to ``path`` (exactly that name) as a ``.npz`` file.
 
     The file is written atomically: first to a temporary file in the same directory, which then
@@ -114,13 +112,14 @@ def _read_all(path: str) -> dict[str, np.ndarray]:
     return stored
 
 
-def load_weights(model: Module, path: str | os.PathLike) -> None:
+def load_weights(model: Any, path: str | os.PathLike) -> None:
     """Set the parameters of ``model`` from a file written by :func:`save_weights`.
 
     Everything is checked before anything is assigned, so on any error the model is unchanged:
     a truncated or corrupt file, a parameter missing from the file, a name in the file that the
     model does not have, a shape or dtype that does not fit: each is a ValueError naming the
-    parameter. Array parameters are overwritten in place and keep their dtype.
+    parameter. Array parameters are overwritten in place and keep their dtype; a Tensor's
+    version counter notes the change (a graph built before refuses ``backward()``).
     """
     named = _check_model("load_weights", model)
     path = os.fspath(path)
@@ -143,8 +142,11 @@ def load_weights(model: Module, path: str | os.PathLike) -> None:
         if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
             raise ValueError(f"load_weights: parameter {name!r} has dtype {arr.dtype} in {path}; "
                              "expected real numbers")
-    for name, p in named:
-        if isinstance(p, Value):
-            p.data = float(stored[name])
-        else:
-            p.data[...] = stored[name]
+    with no_grad():
+        for name, p in named:
+            if isinstance(p, Value):
+                p.data = float(stored[name])
+            elif isinstance(p, Tensor):
+                p.copy_(stored[name])
+            else:
+                p.data[...] = stored[name]

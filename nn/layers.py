@@ -37,10 +37,10 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd import functional as F
-from autograd.functional import int_pair
+from autograd.tensor import int_pair
 
-from ._checks import count
+from . import functional as F
+from ._checks import count, generator
 from .module import Module
 
 __all__ = [
@@ -53,18 +53,6 @@ _INITS = ("glorot_uniform", "he_uniform")
 
 # ---- helpers ---------------------------------------------------------------------------------
 
-def _generator(rng: Any) -> Any:
-    """A numpy Generator for ``rng`` (Generator or int seed), or the global ``np.random``."""
-    if rng is None:
-        return np.random
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be None, an int seed or a numpy.random.Generator, got "
-                    f"{type(rng).__name__}")
-
-
 def _init_weight(owner: str, shape: tuple[int, ...], fan_in: int, fan_out: int, init: str,
                  rng: Any) -> Tensor:
     if init == "glorot_uniform":
@@ -74,7 +62,7 @@ def _init_weight(owner: str, shape: tuple[int, ...], fan_in: int, fan_out: int, 
     else:
         raise ValueError(f"{owner}: init must be one of {', '.join(map(repr, _INITS))}, "
                          f"got {init!r}")
-    data = _generator(rng).uniform(-limit, limit, size=shape).astype(np.float32)
+    data = generator(owner, rng).uniform(-limit, limit, size=shape).astype(np.float32)
     return Tensor(data, requires_grad=True, label=f"{owner}.weight")
 
 
@@ -283,9 +271,7 @@ class Dropout(Module):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
         self.p = float(p)
-        gen = _generator(rng)
-        self._rng = gen if gen is not np.random else np.random.default_rng(
-            np.random.randint(0, 2**31 - 1, size=4))
+        self._rng = generator("Dropout", rng)
 
     def forward(self, x: Any) -> Tensor:
         return F.dropout(_as_tensor("Dropout", x), self.p, training=self.training, rng=self._rng)

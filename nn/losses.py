@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, stack, where
-from autograd import functional as F
+from autograd.tensor import log_softmax
 
 __all__ = ["binary_cross_entropy", "cross_entropy", "hinge", "mse"]
 
@@ -154,7 +154,7 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False,
     both forms of the same smooth function, whose derivative is sigmoid(z_i) - t_i. On a Tensor
     this is two-class cross-entropy with the logits (0, z_i): log sigmoid(z) and
     log(1 - sigmoid(z)) are the two entries of log_softmax((0, z)), computed by the fused, stable
-    ``autograd.functional.log_softmax``.
+    ``autograd.tensor.log_softmax``.
 
     >>> round(binary_cross_entropy([Value(0.8), Value(0.4)], [1, 0]).data, 4)
     0.367
@@ -283,7 +283,7 @@ def _bce_tensor(pred: Tensor, target: Any, from_logits: bool, reduction: str) ->
         raise ValueError(f"{owner}: targets must be in [0, 1], got {t.data[outside][0].item()!r}")
     if from_logits:
         zero = Tensor(np.zeros(pred.shape, dtype=pred.dtype))
-        logp = F.log_softmax(stack([zero, pred], axis=-1), axis=-1)
+        logp = log_softmax(stack([zero, pred], axis=-1), axis=-1)
         log_yes, log_no = logp[..., 1], logp[..., 0]
     else:
         outside = (pred.data < 0) | (pred.data > 1)
@@ -319,5 +319,5 @@ def _cross_entropy_tensor(logits: Tensor, labels: Any, reduction: str) -> Tensor
     if n and (y.min() < 0 or y.max() >= c):
         bad = y[(y < 0) | (y >= c)][0].item()
         raise ValueError(f"{owner}: label {bad} is out of range for {c} classes")
-    picked = F.log_softmax(logits, axis=-1)[np.arange(n), y]
+    picked = log_softmax(logits, axis=-1)[np.arange(n), y]
     return _reduce(owner, -picked, reduction)

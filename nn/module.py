@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Scopes, Value, scope
+from autograd import Value, is_recording_scopes, scope
 
 __all__ = ["Module", "is_parameter", "parameter_size"]
 
@@ -129,7 +129,7 @@ class Module:
     # ---- calling -----------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run :meth:`forward`; while graph scopes are recorded, nodes are attributed to self."""
-        if Scopes.record is None:
+        if not is_recording_scopes():
             return self.forward(*args, **kwargs)
         with scope(self):
             return self.forward(*args, **kwargs)

@@ -6,7 +6,9 @@ against its gradient. Two kinds of parameter are told apart by their ``data``:
 - a Python float (an :class:`autograd.Value`): ``grad`` is a float, ``data`` is replaced;
 - a floating numpy array (an ``autograd.Tensor``, or any object with array ``data``): ``grad`` is
   an array of the same shape or None (then the parameter is skipped, as in PyTorch), and ``data``
-  is updated in place, keeping its dtype, so every view of it sees the new values.
+  is updated in place, keeping its dtype, so every view of it sees the new values. A Tensor is
+  updated with its in-place method ``sub_`` under ``no_grad()``, which counts the change in its
+  version counter: a graph built before the step then refuses ``backward()``, as in PyTorch.
 
 The update rules are PyTorch's, so the numbers agree with ``torch.optim`` step by step.
 """
@@ -19,6 +21,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+
+from autograd import Tensor, no_grad
 
 from ._checks import number
 from .module import Module
@@ -110,6 +114,17 @@ class Optimizer:
         return g
 
 
+def _subtract(p: Any, update: np.ndarray, scale: float = 1.0) -> None:
+    """``p.data -= scale * update`` in place: through ``sub_`` for a Tensor (its version counter
+    notes the change), directly for another object with array data."""
+    if isinstance(p, Tensor):
+        p.sub_(update, alpha=scale)
+    elif scale == 1.0:
+        p.data -= update
+    else:
+        p.data -= scale * update
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional momentum and L2 weight decay.
 
@@ -144,6 +159,10 @@ class SGD(Optimizer):
         self._velocity: list[Any] = [None] * len(self.params)
 
     def step(self) -> None:
+        with no_grad():
+            self._step()
+
+    def _step(self) -> None:
         lr, mu, wd, velocity = self._next_lr(), self.momentum, self.weight_decay, self._velocity
         for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
             if not is_array:
@@ -164,7 +183,7 @@ class SGD(Optimizer):
                     velocity[i] *= mu
                     velocity[i] += g
                 g = velocity[i]
-            p.data -= lr * g
+            _subtract(p, g, lr)
 
     def __repr__(self) -> str:
         return (f"SGD(lr={self.lr}, momentum={self.momentum}, weight_decay={self.weight_decay}, "
@@ -215,6 +234,10 @@ class Adam(Optimizer):
         self._scratch: dict[np.dtype, np.ndarray] = {}
 
     def step(self) -> None:
+        with no_grad():
+            self._step()
+
+    def _step(self) -> None:
         lr, (b1, b2), eps, wd = self._next_lr(), self.betas, self.eps, self.weight_decay
         for i, (p, is_array) in enumerate(zip(self.params, self._is_array)):
             g = self._grad(i, p) if is_array else p.grad
@@ -246,7 +269,7 @@ class Adam(Optimizer):
             denominator += eps
             update = np.divide(m, denominator, out=scratch)
             update *= step_size
-            p.data -= update
+            _subtract(p, update)
 
     def _scratch_for(self, data: np.ndarray) -> np.ndarray:
         """A work array of ``data``'s shape and dtype, shared by all parameters of that dtype."""

@@ -35,17 +35,13 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value, no_grad
+from autograd.tensor import keep_freed_memory_for_training
 
 from . import losses
-from ._checks import count
+from ._checks import count, generator
 from .callbacks import Callback
-from .data import _rng, batches
+from .data import batches
 from .module import Module
-
-try:  # tqdm is optional (the "demos" extra): without it, fit prints one line per epoch
-    from tqdm.auto import tqdm as _tqdm
-except ImportError:  # pragma: no cover - depends on the environment
-    _tqdm = None
 
 __all__ = ["History", "evaluate", "fit", "predict"]
 
@@ -288,7 +284,8 @@ def _validation(x: np.ndarray, y: np.ndarray, split: Any, data: Any, gen: np.ran
 def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epochs: int = 1,
         batch_size: int = 32, validation_split: float = 0.0, validation_data: Any = None,
         shuffle: bool = True, metrics: Sequence[Any] | None = (),
-        callbacks: Sequence[Callback] | None = (), verbose: int = 1, rng: Any = None) -> History:
+        callbacks: Sequence[Callback] | None = (), verbose: int = 1, rng: Any = None,
+        keep_freed_memory: bool = True) -> History:
     """Train a Tensor model with minibatches; return the :class:`History`.
 
     Args:
@@ -311,6 +308,13 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             epoch when tqdm is not installed); 2 one printed line per epoch.
         rng: None (numpy's global seed decides), an int seed or a numpy Generator, for the split
             and the minibatches.
+        keep_freed_memory: let glibc keep the memory of the arrays a step frees, so the next
+            step reuses it instead of waiting for the kernel to hand out and zero fresh pages
+            (the MNIST CNN at batch 128 took about 10,000 such page faults a step). The setting
+            belongs to the whole process, which then stays at its peak memory; it stays on
+            after fit, and ``autograd.release_freed_memory()`` gives the memory back. False, or
+            the environment variable ``GLASSGRAD_KEEP_FREED_MEMORY=0``, leaves glibc's settings
+            alone; without glibc it changes nothing (see ``autograd.tensor.memory``).
 
     Returns:
         A :class:`History` with ``history["loss"]``, ``history["val_loss"]`` (with validation),
@@ -340,9 +344,11 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             raise TypeError(f"fit: callback {i} must be an nn.Callback, got {type(cb).__name__}")
     loss_fn, loss_name = _loss_fn(loss)
     metric_fns = _metric_fns(metrics, loss_name)
-    gen = _rng(rng)
+    gen = generator("fit", rng)
     x, y = _arrays("fit", x, y, dtype)
     x, y, val = _validation(x, y, validation_split, validation_data, gen, dtype)
+    if keep_freed_memory:
+        keep_freed_memory_for_training()
 
     steps = math.ceil(len(x) / batch_size)
     params = {"epochs": epochs, "batch_size": batch_size, "steps": steps, "samples": len(x),
@@ -360,9 +366,10 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             start = time.perf_counter()
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, logs)
+            progress = _tqdm_class() if verbose == 1 else None
             bar = None
-            if verbose == 1 and _tqdm is not None:
-                bar = _tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch")
+            if progress is not None:
+                bar = progress(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch")
             try:
                 logs = _train_epoch(model, x, y, loss_fn, optimizer, metric_fns, callbacks,
                                     batch_size, shuffle, gen, bar)
@@ -378,13 +385,23 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             history._record(epoch, logs, time.perf_counter() - start)
             for cb in callbacks:
                 cb.on_epoch_end(epoch, logs)
-            if verbose == 2 or (verbose and _tqdm is None):
+            if verbose == 2 or (verbose and progress is None):
                 print(f"Epoch {epoch + 1}/{epochs} - {history.times[-1]:.1f}s - {_format(logs)}")
             if model.stop_training:
                 break
         for cb in callbacks:
             cb.on_train_end(logs)
     return history
+
+
+def _tqdm_class() -> Any:
+    """tqdm's progress bar, imported when fit first shows one; None without tqdm (an optional
+    extra): fit then prints one line per epoch."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - depends on the environment
+        return None
+    return tqdm
 
 
 def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, optimizer: Any,

@@ -83,6 +83,16 @@ def test_negative_base_with_integer_power_is_fine():
     assert (Value(-2.0) ** 3).data == -8.0
 
 
+def test_zero_to_the_power_zero_has_slope_zero():
+    """Regression: the rule computed 0 * 0.0 ** -1, a DivisionByZeroError, in backward; the
+    Tensor path and PyTorch give 0."""
+    for base in (0.0, 2.0, -3.0):
+        a = Value(base)
+        y = a ** 0
+        y.backward()
+        assert y.data == 1.0 and a.grad == 0.0
+
+
 def test_zero_to_negative_power_and_division_by_zero():
     with pytest.raises(DivisionByZeroError, match=r"pow: 0.0 \*\* -1 is a division by zero"):
         Value(0.0) ** -1

@@ -170,8 +170,13 @@ def test_download_with_only_bad_copies_fails(tmp_path, monkeypatch):
 
 
 def _real_mnist() -> Path | None:
+    """The four real MNIST files: in $GLASSGRAD_MNIST_DIR, or in shared/data/mnist next to the
+    repository (where the benchmark looks); None when neither holds them."""
     root = Path(__file__).resolve().parents[2]
-    for candidate in (Path("/work/shared/data/mnist"), root.parent / "shared" / "data" / "mnist"):
+    candidates = [root.parent / "shared" / "data" / "mnist"]
+    if os.environ.get("GLASSGRAD_MNIST_DIR"):
+        candidates.insert(0, Path(os.environ["GLASSGRAD_MNIST_DIR"]))
+    for candidate in candidates:
         if all((candidate / n).is_file() for n in NAMES):
             return candidate
     return None

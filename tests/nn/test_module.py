@@ -176,14 +176,15 @@ def test_summary_propagates_shapes_and_marks_unknown():
 def test_call_opens_a_scope_only_while_recording():
     random.seed(0)
     model = MLP(2, [2, 1])
-    assert autograd.Scopes.record is None
+    assert not autograd.is_recording_scopes()
     model([1.0, -1.0])  # no recording: nothing kept
     with autograd.record_scopes() as made_in:
         out = model([1.0, -1.0])
     owners = {type(owner).__name__ for _, owner in made_in.values()}
     assert owners == {"Neuron"}  # every node is made inside a neuron, the innermost scope
     assert made_in[id(out)][1] is model.layers[-1].neurons[0]
-    assert autograd.Scopes.stack == []
+    assert not autograd.is_recording_scopes()
+    assert autograd.engine.modes().scope_stack == ()
 
 
 def test_dicts_with_int_keys_are_named_and_other_keys_are_an_error():

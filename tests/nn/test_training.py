@@ -269,9 +269,9 @@ def test_verbose_output_with_and_without_tqdm(capsys, monkeypatch):
     fit(model, x, y, "mse", SGD(model.parameters(), lr=0.01), epochs=2, validation_split=0.25,
         verbose=1)
     err = capsys.readouterr().err
-    if training._tqdm is not None:  # each finished bar shows the epoch's means
+    if training._tqdm_class() is not None:  # each finished bar shows the epoch's means
         assert "Epoch 1/2" in err and "Epoch 2/2" in err and "val_loss: " in err
-    monkeypatch.setattr(training, "_tqdm", None)
+    monkeypatch.setattr(training, "_tqdm_class", lambda: None)
     fit(model, x, y, "mse", SGD(model.parameters(), lr=0.01), epochs=2, verbose=1)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("Epoch 1/2 - ") and "loss: " in lines[0]

@@ -20,9 +20,10 @@ digraph {
     v0 -> v2_op
 }
 
-The frames of both passes (:mod:`autograd.frames`), the REPL walker (:mod:`autograd.stepper`) and
-the HTML player (:mod:`autograd.player`) draw through :func:`paint`, which takes a :class:`Look`
-saying what to hide, colour and caption at one moment of a pass.
+The frames of both passes (:mod:`autograd.see.frames`), the REPL walker
+(:mod:`autograd.see.stepper`) and the HTML player (:mod:`autograd.see.player`) draw through
+:func:`paint`, which takes a :class:`Look` saying what to hide, colour and caption at one moment
+of a pass.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .engine import _names, topological_order
+from ..engine import topological_order
+from .text import check_fmt, format_data, node_names
 
-__all__ = ["Look", "check_fmt", "draw", "format_data", "node_names", "paint", "to_dot"]
+__all__ = ["Look", "draw", "paint", "to_dot"]
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 FONT = "Helvetica"
@@ -75,44 +77,6 @@ class Look:
     highlight: set[int] = field(default_factory=set)
     bad: dict[int, str] = field(default_factory=dict)
     caption: str = ""
-
-
-def format_data(x: Any, fmt: str = ".4f", max_values: int = 12) -> str:
-    """A float formatted with ``fmt``; a small array's values; a large array's range.
-
-    >>> format_data(2.0), format_data(np.array([1.0, -2.5]), ".2f")
-    ('2.0000', '[1.00, -2.50]')
-    >>> format_data(np.arange(100.0), ".1f")
-    'min 0.0, max 99.0'
-    """
-    if x is None:
-        return "None"
-    if isinstance(x, np.ndarray):
-        x = x + 0.0
-        if x.size <= max_values:
-            if x.ndim == 0:
-                return format(float(x), fmt)
-            return np.array2string(x, separator=", ", max_line_width=60,
-                                   formatter={"all": lambda v: format(float(v), fmt)})
-        return f"min {format(float(x.min()), fmt)}, max {format(float(x.max()), fmt)}"
-    try:
-        return format(x + 0.0, fmt)  # + 0.0 turns -0.0 into 0.0
-    except (TypeError, ValueError):
-        return str(x)
-
-
-def node_names(order: list[Any]) -> dict[Any, str]:
-    """Each node's printable name, as in the chain-rule text: its label, else ``n<k>``."""
-    return _names(order)
-
-
-def check_fmt(fmt: str) -> None:
-    """Raise a ValueError naming ``fmt`` unless it formats a float."""
-    try:
-        format(1.0, fmt)
-    except (TypeError, ValueError):
-        raise ValueError(f"draw: fmt must be a float format such as '.4f' or '.3g', "
-                         f"got {fmt!r}") from None
 
 
 def _record_text(text: str) -> str:

@@ -25,59 +25,15 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .engine import Step, backward_steps, topological_order, zero_grad
-from .viz import Look, format_data, node_names, paint
+from ..engine import topological_order, zero_grad
+from .steps import Step, backward_steps, backward_text
+from .text import forward_text, inputs_text, node_names, short
+from .viz import Look, paint
 
 __all__ = [
-    "Moment", "backward_frames", "backward_look", "backward_text", "formula", "forward_frames",
-    "forward_look", "forward_text", "inputs_text", "moments", "render_all", "save_frames",
-    "short",
+    "Moment", "backward_frames", "backward_look", "forward_frames", "forward_look", "moments",
+    "render_all", "save_frames",
 ]
-
-INFIX = {"+", "-", "*", "/", "**", "@"}
-
-
-def short(x: Any, fmt: str) -> str:
-    """A value for one line of text: a float, a few numbers, or an array's shape."""
-    if isinstance(x, np.ndarray) and x.size > 4:
-        return f"<{x.dtype} array {tuple(x.shape)}>"
-    return format_data(x, fmt).replace("\n", "")
-
-
-def formula(node: Any, args: Sequence[str]) -> str:
-    """The op applied to ``args`` (names or numbers): ``a * b``, ``x ** 2``, ``tanh(c)``."""
-    op = node._op
-    if op.symbol in INFIX and len(args) == 2:
-        return f"{args[0]} {op.symbol} {args[1]}"
-    if op.uses_ctx and op.symbol in INFIX and len(args) == 1:
-        return f"{args[0]} {op.symbol} {node._ctx!r}"
-    return f"{op.symbol}({', '.join(args)})"
-
-
-def forward_text(node: Any, names: dict[Any, str], fmt: str = ".4f") -> str:
-    """How one node is computed, with numbers: ``c = a * b = 2.0000 * -3.0000 = -6.0000``."""
-    args = [names[p] for p in node._prev]
-    values = [short(p.data, fmt) for p in node._prev]
-    return (f"{names[node]} = {formula(node, args)} = {formula(node, values)} = "
-            f"{short(node.data, fmt)}")
-
-
-def inputs_text(order: Sequence[Any], names: dict[Any, str], fmt: str = ".4f",
-                limit: int = 8) -> str:
-    """The leaves the forward pass starts from: ``inputs: a = 2.0000, b = -3.0000``."""
-    leaves = [n for n in order if n._op is None]
-    shown = ", ".join(f"{names[n]} = {short(n.data, fmt)}" for n in leaves[:limit])
-    more = f" and {len(leaves) - limit} more" if len(leaves) > limit else ""
-    return f"The forward pass starts from {len(leaves)} input(s): {shown}{more}"
-
-
-def backward_text(step: Step, fmt: str = ".4f") -> str:
-    """A step's header and its chain-rule lines (the lines are ``Step.lines``)."""
-    head = (f"step {step.index + 1}/{step.total} at {step.name} = "
-            f"{formula(step.node, step.parent_names)}: upstream d{step.root_name}/d{step.name} = "
-            f"{short(step.upstream, fmt)}")
-    return "\n".join([head] + step.lines(fmt))
-
 
 def forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
     """The forward pass after ``k`` ops: later op nodes hidden, the k-th one current."""

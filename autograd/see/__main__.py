@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m autograd.walk FILE.py [--forward] [--name loss] [--fmt .4f]
+    python -m autograd.see FILE.py [--forward] [--name loss] [--fmt .4f]
                                     [--html page.html] [--png DIR]
 
 ``FILE.py`` is run as a script (``__name__ == "__main__"``) and must define the output node, by
@@ -28,7 +28,7 @@ the frames of both passes as numbered PNG files. For example, with ``neuron.py``
     x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
     loss = (x * w + b).tanh(); loss.label = "loss"
 
-``python -m autograd.walk neuron.py`` then ``n`` (Enter), ``n``, ... explains each step.
+``python -m autograd.see neuron.py`` then ``n`` (Enter), ``n``, ... explains each step.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
-import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -51,14 +50,14 @@ HELP = """commands: Enter/n next, p previous, r run to the end, g K go to step K
 
 def _load(path: str, name: str) -> object:
     if not Path(path).is_file():
-        raise SystemExit(f"autograd.walk: no such file: {path}")
+        raise SystemExit(f"autograd.see: no such file: {path}")
     namespace = runpy.run_path(path, run_name="__main__")
     if name not in namespace:
-        raise SystemExit(f"autograd.walk: {path} defines no variable {name!r}; assign the "
+        raise SystemExit(f"autograd.see: {path} defines no variable {name!r}; assign the "
                          f"output node to {name} (or pass --name)")
     root = namespace[name]
     if not hasattr(root, "_prev") or not hasattr(root, "data"):
-        raise SystemExit(f"autograd.walk: {name} in {path} is a {type(root).__name__}, "
+        raise SystemExit(f"autograd.see: {name} in {path} is a {type(root).__name__}, "
                          "not a Value or a Tensor")
     return root
 
@@ -120,9 +119,9 @@ def interact(root: object, mode: str = "backward", fmt: str = ".4f", stdin: Text
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m autograd.walk FILE.py``: see the module docstring."""
+    """``python -m autograd.see FILE.py``: see the module docstring."""
     parser = argparse.ArgumentParser(
-        prog="python -m autograd.walk",
+        prog="python -m autograd.see",
         description="Step through the backward (or forward) pass of the `loss` a script defines.")
     parser.add_argument("file", help="a Python script that defines the output node")
     parser.add_argument("--name", default="loss", help="the variable holding it (default: loss)")
@@ -139,21 +138,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         paths += save_frames(backward_frames(root, fmt=args.fmt), args.png, "png", "backward")
         print(f"wrote {len(paths)} frames into {args.png}")
     interact(root, "forward" if args.forward else "backward", args.fmt)
-
-
-class _CallableModule(types.ModuleType):
-    """``autograd.walk`` is both this module and the function :func:`autograd.stepper.walk`.
-
-    Importing this module (``python -m autograd.walk``, ``from autograd.walk import main``) makes
-    the name ``autograd.walk`` point at the module; calling the module keeps ``autograd.walk(loss)``
-    working anyway.
-    """
-
-    def __call__(self, root: object, mode: str = "backward", **options: object) -> object:
-        return walk(root, mode, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 
 if __name__ == "__main__":

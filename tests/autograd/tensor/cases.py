@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from autograd import concatenate, maximum, where
-from autograd import functional as F
+from autograd import tensor as F
 from autograd.ops import get_op
 from autograd.testing import (
     arrays,

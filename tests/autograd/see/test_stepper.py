@@ -1,4 +1,4 @@
-"""The REPL walkers and ``python -m autograd.walk``."""
+"""The REPL walkers and ``python -m autograd.see``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from autograd import Value, backward_steps, walk, walk_forward
 
 from .graphs import neuron
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def grads(root: Value) -> list[float]:
@@ -127,6 +127,25 @@ def test_forward_walker_shows_each_value_as_it_is_computed() -> None:
     assert "style=invis" in dot and "class=current" in dot and "grad" not in dot
 
 
+def test_forward_walker_table_on_a_tensor_graph() -> None:
+    """Regression: the table looked nodes up with list.index, which calls Tensor.__eq__ (an
+    elementwise comparison): "The truth value of an array ... is ambiguous"."""
+    import numpy as np
+
+    from autograd import Tensor
+
+    w = Tensor(np.ones((2, 2)), requires_grad=True, label="w")
+    x = Tensor(np.ones((2, 2)), label="x")
+    loss = (w * x).sum()
+    loss.label = "loss"
+    f = walk(loss, mode="forward")
+    assert [line.split() for line in f.table().splitlines()[-2:]] == [
+        ["n2", "*", "?", "not", "yet"], ["loss", "Σ", "?", "not", "yet"]]
+    f.next()
+    assert "current" in f.table().splitlines()[-2] and "computed" not in f.table()
+    assert "computed" in f.run().table() and walk(loss).run().table().count("done") == 2
+
+
 def test_user_errors() -> None:
     o, _ = neuron()
     with pytest.raises(ValueError, match="mode must be 'backward' or 'forward', got 'sideways'"):
@@ -139,16 +158,16 @@ def test_user_errors() -> None:
     assert "a is an input: there is nothing to backpropagate" in repr(leaf.next())
 
 
-def test_autograd_walk_stays_callable_when_the_module_is_imported() -> None:
-    import autograd.walk as module
+def test_autograd_walk_is_the_function_and_the_command_line_is_autograd_see() -> None:
+    import autograd.see.__main__ as command_line
 
     o, _ = neuron()
-    assert autograd.walk(o).total == 3  # the module or the function: both walk
-    assert callable(module)
+    assert autograd.walk(o).total == 3 and autograd.walk is autograd.see.walk
+    assert callable(command_line.main) and not callable(command_line)
 
 
 def test_interactive_loop_in_process(tmp_path) -> None:
-    from autograd.walk import interact
+    from autograd.see.__main__ import interact
 
     o, _ = neuron()
     out = io.StringIO()
@@ -172,7 +191,7 @@ def test_command_line_walker(tmp_path) -> None:
     script = tmp_path / "neuron.py"
     script.write_text(textwrap.dedent(SCRIPT))
     result = subprocess.run(
-        [sys.executable, "-m", "autograd.walk", str(script), "--html", str(tmp_path / "p.html")],
+        [sys.executable, "-m", "autograd.see", str(script), "--html", str(tmp_path / "p.html")],
         input="n\nn\nn\nt\nd step3.svg\nq\n", capture_output=True, text=True, cwd=tmp_path,
         timeout=60, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
@@ -189,7 +208,7 @@ def test_command_line_walker(tmp_path) -> None:
 def test_command_line_errors(tmp_path) -> None:
     script = tmp_path / "nothing.py"
     script.write_text("x = 1\n")
-    result = subprocess.run([sys.executable, "-m", "autograd.walk", str(script)],
+    result = subprocess.run([sys.executable, "-m", "autograd.see", str(script)],
                             capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode != 0
     assert "defines no variable 'loss'; assign the output node to loss" in result.stderr

@@ -2,7 +2,8 @@
 
 Outside the context manager the tensor ops pay one attribute check per op. Inside it every op's
 output is checked, and so is every gradient of the backward pass; the error names the op, its
-input shapes and the line of *your* code (the first frame outside glassgrad) that made it.
+input shapes and the line of *your* code (the first frame outside glassgrad) that made it. The
+mode belongs to the running thread, like the other modes (see :mod:`autograd.engine`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Backprop
+from ..engine import changed_modes
 
-__all__ = ["AnomalyError", "AnomalyMode", "detect_anomaly"]
+__all__ = ["AnomalyError", "AnomalyState", "check_grad", "check_output", "detect_anomaly"]
 
-_ROOT = Path(__file__).resolve().parents[1]
+_ROOT = Path(__file__).resolve().parents[2]
 _LIBRARY = tuple(str(_ROOT / pkg) + os.sep for pkg in ("autograd", "nn"))  # not nn_lab.py
 
 
@@ -29,11 +30,16 @@ class AnomalyError(FloatingPointError):
     """An op (or its gradient) produced NaN or inf while :func:`detect_anomaly` was active."""
 
 
-class AnomalyMode:
-    """The switch behind :func:`detect_anomaly`; ``sites`` maps ``id(node)`` to (node, site)."""
+class AnomalyState:
+    """What :func:`detect_anomaly` keeps while it is active (it is the thread's
+    ``modes().anomaly``): ``sites`` maps ``id(node)`` to (node, where it was made); ``node`` is
+    the node whose gradient rule the running backward pass applies (the engine sets it)."""
 
-    enabled: bool = False
-    sites: dict[int, tuple[Any, str]] = {}
+    __slots__ = ("sites", "node")
+
+    def __init__(self) -> None:
+        self.sites: dict[int, tuple[Any, str]] = {}
+        self.node: Any = None
 
 
 @contextmanager
@@ -48,15 +54,10 @@ def detect_anomaly() -> Iterator[None]:
     ...     y = x.log()
     Traceback (most recent call last):
     ...
-    autograd.anomaly.AnomalyError: detect_anomaly: log produced 1 inf value(s) ...
+    autograd.tensor.anomaly.AnomalyError: detect_anomaly: log produced 1 inf value(s) ...
     """
-    previous, sites, tracking = AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking
-    AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking = True, {}, True
-    try:
-        with np.errstate(all="ignore"):
-            yield
-    finally:
-        AnomalyMode.enabled, AnomalyMode.sites, Backprop.tracking = previous, sites, tracking
+    with changed_modes(anomaly=AnomalyState()), np.errstate(all="ignore"):
+        yield
 
 
 def user_site() -> str:
@@ -77,10 +78,10 @@ def _count(data: np.ndarray) -> str:
     return " and ".join(f"{n} {what} value(s)" for n, what in ((nans, "NaN"), (infs, "inf")) if n)
 
 
-def check_output(op: Any, out: Any, parents: tuple) -> None:
+def check_output(state: AnomalyState, op: Any, out: Any, parents: tuple) -> None:
     """Called by ``tensor.apply`` for every new node while anomaly detection is on."""
     site = user_site()
-    AnomalyMode.sites[id(out)] = (out, site)
+    state.sites[id(out)] = (out, site)
     data = out.data
     if data.dtype.kind in "fc" and not np.isfinite(data).all():
         shapes = ", ".join(str(p.data.shape) for p in parents)
@@ -89,19 +90,19 @@ def check_output(op: Any, out: Any, parents: tuple) -> None:
                            f"{site}")
 
 
-def check_grad(node: Any, grad: np.ndarray, adding: bool = False) -> None:
+def check_grad(state: AnomalyState, node: Any, grad: np.ndarray, adding: bool = False) -> None:
     """Called by ``Tensor._accumulate_grad`` while anomaly detection is on: for each
     contribution, and (``adding``) for the sum of the contributions so far."""
     if grad.dtype.kind in "fc" and not np.isfinite(grad).all():
-        made = AnomalyMode.sites.get(id(node))
+        made = state.sites.get(id(node))
         what = (f"the output of {node._op.name}" if node._op is not None
                 else f"the leaf {node.label or ''}".rstrip())
         where = f"; created at {made[1]}" if made is not None and made[0] is node else ""
-        rule, source = Backprop.node, ""
+        rule, source = state.node, ""
         if adding:
             source = " when adding up the contributions from several ops"
         elif rule is not None and rule._op is not None:
-            site = AnomalyMode.sites.get(id(rule))
+            site = state.sites.get(id(rule))
             made_at = f" (created at {site[1]})" if site is not None and site[0] is rule else ""
             source = f" from the gradient rule of {rule._op.name}{made_at}"
         raise AnomalyError(f"detect_anomaly: the backward pass produced {_count(grad)}{source} "

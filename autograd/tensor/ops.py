@@ -7,27 +7,33 @@ needs no gradient (a constant, or data without ``requires_grad``), and the engin
 
 Elementwise ops give ``local`` derivatives (the stepper can show them); the others give a
 vector-Jacobian product ``vjp(node, upstream)``. Derived operations (``a - b = a + (-1 * b)``,
-``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these
-in ``tensor.py`` and ``functional.py``. Convolution, pooling and log-softmax are in
-``tensor_nn_ops.py``.
+``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these in ``tensor.py``,
+``functions.py`` and ``nn.functional``. Log-softmax is here too (fused for numerical stability);
+convolution and pooling have modules of their own (``conv.py``, ``pool.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .ops import define_op
+from ..ops import Op, define_builtin_op
 
 __all__ = [
     "ADD", "MUL", "DIV", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS",
     "SQRT", "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "RESHAPE", "TRANSPOSE", "GETITEM",
-    "CONCATENATE",
+    "CONCATENATE", "LOG_SOFTMAX", "tensor_op",
 ]
 
 POSITIVE = ((0.1, 4.0),)
 AWAY_FROM_ZERO = ((-3.0, -0.01), (0.01, 3.0))
+
+
+def tensor_op(name: str, forward: Callable[..., Any], **fields: Any) -> Op:
+    """Define one of glassgrad's tensor ops (a built-in row of the table, ``kind="tensor"``)."""
+    return define_builtin_op(name, forward, kind="tensor", **fields)
 
 
 def _needed(parent: Any, grad: Any) -> Any:
@@ -93,45 +99,42 @@ def _only(node: Any) -> np.ndarray:
     return node._prev[0].data
 
 
-ADD = define_op("add", np.add, local=_add_local, symbol="+", arity=2, kind="tensor",
+ADD = tensor_op("add", np.add, local=_add_local, symbol="+", arity=2,
                 math="f(a, b) = a + b;  df/da = 1;  df/db = 1")
-MUL = define_op("mul", np.multiply, local=_mul_local, symbol="*", arity=2, kind="tensor",
+MUL = tensor_op("mul", np.multiply, local=_mul_local, symbol="*", arity=2,
                 math="f(a, b) = a * b;  df/da = b;  df/db = a")
-DIV = define_op("div", np.true_divide, local=_div_local, symbol="/", arity=2, kind="tensor",
+DIV = tensor_op("div", np.true_divide, local=_div_local, symbol="/", arity=2,
                 domain=[((-3.0, 3.0),), AWAY_FROM_ZERO],
                 math="f(a, b) = a / b;  df/da = 1 / b;  df/db = -a / b ** 2 = -f / b")
-POW = define_op("pow", lambda a, n: a ** n, local=_pow_local, symbol="**", uses_ctx=True,
-                kind="tensor", domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5, 0),
+POW = tensor_op("pow", lambda a, n: a ** n, local=_pow_local, symbol="**", uses_ctx=True,
+                domain=[POSITIVE], ctx_examples=(2, 3, -1, -2, 0.5, -0.5, 1.5, 0),
                 math="f(a) = a ** n  (n a constant);  df/da = n * a ** (n - 1)")
-POW_TENSOR = define_op("pow_tensor", np.power, local=_pow_tensor_local, symbol="**", arity=2,
-                       kind="tensor", domain=[POSITIVE, [(-2.0, 2.0)]],
+POW_TENSOR = tensor_op("pow_tensor", np.power, local=_pow_tensor_local, symbol="**", arity=2,
+                       domain=[POSITIVE, [(-2.0, 2.0)]],
                        math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  "
                             "df/db = a ** b * log(a)")
-EXP = define_op("exp", np.exp, local=lambda node: (node.data,), kind="tensor",
+EXP = tensor_op("exp", np.exp, local=lambda node: (node.data,),
                 math="f(a) = e ** a;  df/da = e ** a")
-LOG = define_op("log", np.log, local=lambda node: (1 / _only(node),), kind="tensor",
-                domain=[POSITIVE], math="f(a) = ln(a);  df/da = 1 / a")
-TANH = define_op("tanh", np.tanh, local=lambda node: (1 - node.data * node.data,), kind="tensor",
+LOG = tensor_op("log", np.log, local=lambda node: (1 / _only(node),), domain=[POSITIVE],
+                math="f(a) = ln(a);  df/da = 1 / a")
+TANH = tensor_op("tanh", np.tanh, local=lambda node: (1 - node.data * node.data,),
                  math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
-SIGMOID = define_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1 - node.data),),
-                    symbol="σ", kind="tensor",
-                    math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
-RELU = define_op("relu", lambda a: np.maximum(a, 0), local=lambda node: (node.data > 0,),
-                 symbol="ReLU", kind="tensor", domain=[AWAY_FROM_ZERO],
+SIGMOID = tensor_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1 - node.data),),
+                    symbol="σ", math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
+RELU = tensor_op("relu", lambda a: np.maximum(a, 0), local=lambda node: (node.data > 0,),
+                 symbol="ReLU", domain=[AWAY_FROM_ZERO],
                  math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0")
-ABS = define_op("abs", np.abs, local=lambda node: (np.sign(_only(node)),), symbol="|a|",
-                kind="tensor", domain=[AWAY_FROM_ZERO], math="f(a) = |a|;  df/da = sign(a)")
-SQRT = define_op("sqrt", np.sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
-                 kind="tensor", domain=[POSITIVE],
-                 math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))")
-MAXIMUM = define_op("maximum", np.maximum, local=_maximum_local, arity=2, kind="tensor",
+ABS = tensor_op("abs", np.abs, local=lambda node: (np.sign(_only(node)),), symbol="|a|",
+                domain=[AWAY_FROM_ZERO], math="f(a) = |a|;  df/da = sign(a)")
+SQRT = tensor_op("sqrt", np.sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
+                 domain=[POSITIVE], math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))")
+MAXIMUM = tensor_op("maximum", np.maximum, local=_maximum_local, arity=2,
                     math="f(a, b) = max(a, b);  df/da = 1 if a > b, 1/2 if a == b, else 0;  "
                          "df/db likewise")
-WHERE = define_op("where", lambda a, b, cond: np.where(cond, a, b), local=_where_local,
-                  arity=2, uses_ctx=True, kind="tensor",
+WHERE = tensor_op("where", lambda a, b, cond: np.where(cond, a, b), local=_where_local,
+                  arity=2, uses_ctx=True,
                   math="f(a, b) = a if cond else b  (cond a constant mask);  "
                        "df/da = cond;  df/db = not cond")
-
 
 # ---- linear algebra and reductions: vector-Jacobian products ----------------------------------
 
@@ -190,18 +193,15 @@ def _max(a: np.ndarray, ctx: tuple) -> np.ndarray:
     return np.max(a, axis=ctx[0], keepdims=ctx[1])
 
 
-MATMUL = define_op("matmul", np.matmul, vjp=_matmul_vjp, symbol="@", arity=2, kind="tensor",
-                   fresh_vjp=True,
+MATMUL = tensor_op("matmul", np.matmul, vjp=_matmul_vjp, symbol="@", arity=2, fresh_vjp=True,
                    math="f(A, B) = A @ B;  dL/dA = dL/df @ B^T;  dL/dB = A^T @ dL/df")
-SUM = define_op("sum", _sum, vjp=_sum_vjp, symbol="Σ", uses_ctx=True, kind="tensor",
-                fresh_vjp=True,
+SUM = tensor_op("sum", _sum, vjp=_sum_vjp, symbol="Σ", uses_ctx=True, fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = sum of a over the axes;  dL/da = dL/df copied along the axes")
-MAX = define_op("max", _max, vjp=_max_vjp, uses_ctx=True, kind="tensor", fresh_vjp=True,
+MAX = tensor_op("max", _max, vjp=_max_vjp, uses_ctx=True, fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = max of a over the axes;  dL/da = dL/df where a is the max "
                      "(split equally among ties), else 0")
-
 
 # ---- shape ops: views forward, the inverse view backward --------------------------------------
 
@@ -223,20 +223,38 @@ def _concatenate_vjp(node: Any, up: np.ndarray) -> tuple:
     return tuple(_needed(p, part) for p, part in zip(node._prev, parts))
 
 
-RESHAPE = define_op("reshape", lambda a, shape: a.reshape(shape),
+RESHAPE = tensor_op("reshape", lambda a, shape: a.reshape(shape),
                     vjp=lambda node, up: (up.reshape(node._prev[0].data.shape),),
-                    uses_ctx=True, kind="tensor", ctx_examples=((-1,),),
+                    uses_ctx=True, ctx_examples=((-1,),),
                     math="f(a) = a with a new shape;  dL/da = dL/df reshaped back")
-TRANSPOSE = define_op("transpose", lambda a, axes: a.transpose(axes),
+TRANSPOSE = tensor_op("transpose", lambda a, axes: a.transpose(axes),
                       vjp=lambda node, up: (up.transpose(np.argsort(node._ctx)),),
-                      symbol="T", uses_ctx=True, kind="tensor",
+                      symbol="T", uses_ctx=True,
                       math="f(a) = a with its axes permuted;  dL/da = dL/df with the inverse "
                            "permutation")
-GETITEM = define_op("getitem", lambda a, ctx: a[ctx[0]], vjp=_getitem_vjp, symbol="[]",
-                    uses_ctx=True, kind="tensor", fresh_vjp=True,
+GETITEM = tensor_op("getitem", lambda a, ctx: a[ctx[0]], vjp=_getitem_vjp, symbol="[]",
+                    uses_ctx=True, fresh_vjp=True,
                     math="f(a) = a[index];  dL/da = zeros with dL/df added at index")
-CONCATENATE = define_op("concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]),
+CONCATENATE = tensor_op("concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]),
                         vjp=_concatenate_vjp, symbol="cat", arity=2, uses_ctx=True,
-                        kind="tensor",
                         math="f(a, b, ...) = [a, b, ...] joined along an axis (any number of "
                              "inputs);  dL/da, dL/db, ... = dL/df split at the same places")
+
+
+# ---- log_softmax ------------------------------------------------------------------------------
+
+def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)  # exp never overflows
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(node: Any, up: np.ndarray) -> tuple:
+    axis = node._ctx
+    return (up - np.exp(node.data) * up.sum(axis=axis, keepdims=True),)
+
+
+LOG_SOFTMAX = tensor_op(
+    "log_softmax", _log_softmax_forward, vjp=_log_softmax_vjp, uses_ctx=True, fresh_vjp=True,
+    ctx_examples=(-1, 0),
+    math="f(x)_i = x_i - log(sum_j e^{x_j}) (computed after subtracting max x);  "
+         "dL/dx = dL/df - softmax(x) * sum(dL/df)")

@@ -2,7 +2,13 @@
 
 A Tensor records the op that made it only when gradient mode is on and some input requires a
 gradient (PyTorch's rule), so data and constants cost nothing in the backward pass. The op rules
-live in ``tensor_ops.py``; the engine (``engine.py``) is the same one that drives :class:`Value`.
+live in ``ops.py``, ``conv.py`` and ``pool.py``; the engine (``autograd/engine.py``) is the same
+one that drives :class:`autograd.Value`.
+
+Each tensor carries a version counter, ``_version``, which in-place methods (``add_``,
+``copy_`` ...), and so the optimizers and weight loading, increase. A node remembers its inputs'
+versions, and ``backward()`` refuses a graph whose saved tensors have changed since, as PyTorch
+does, instead of computing the gradient of weights that are no longer there.
 
 >>> w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> x = Tensor([1.0, -1.0])
@@ -25,21 +31,20 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, tensor_nn_ops  # noqa: F401  (registers the whole tensor op table)
-from .anomaly import AnomalyMode, check_grad, check_output
-from .engine import GradMode, Scopes, note_scope
-from .ops import DivisionByZeroError, Op
-from .tensor_ops import (
+from .. import engine
+from ..engine import modes, note_scope
+from ..ops import DivisionByZeroError, Op, register_kind
+from .anomaly import check_grad, check_output
+from .inplace import InPlaceMethods, stale_graph_error
+from .ops import (
     ABS,
     ADD,
-    CONCATENATE,
     DIV,
     EXP,
     GETITEM,
     LOG,
     MATMUL,
     MAX,
-    MAXIMUM,
     MUL,
     POW,
     POW_TENSOR,
@@ -50,13 +55,14 @@ from .tensor_ops import (
     SUM,
     TANH,
     TRANSPOSE,
-    WHERE,
 )
+from .shapes import axes as _axes
+from .shapes import index_arg, shape_arg, unbroadcast
 
-__all__ = ["Tensor", "apply", "concatenate", "maximum", "stack", "where"]
+__all__ = ["Tensor", "apply", "binary", "constant", "operands", "promote"]
 
 
-class Tensor:
+class Tensor(InPlaceMethods):
     """An n-dimensional array in the computation graph: ``data``, ``grad`` and how it was made.
 
     Args:
@@ -68,9 +74,11 @@ class Tensor:
 
     ``grad`` is None until a backward pass reaches the tensor, then an array of its shape; leaves
     accumulate it across passes until it is reset (``t.grad = None`` or :meth:`zero_grad`).
+    ``_version`` counts the in-place changes of ``data`` made through the tensor's methods.
     """
 
-    __slots__ = ("data", "grad", "label", "requires_grad", "_prev", "_op", "_ctx")
+    __slots__ = ("data", "grad", "label", "requires_grad", "_prev", "_op", "_ctx", "_version",
+                 "_saved")
     __hash__ = object.__hash__  # nodes hash by identity: elementwise == never bothers the engine
     __array_ufunc__ = None  # ndarray (op) Tensor calls the Tensor's reflected operator
 
@@ -86,9 +94,21 @@ class Tensor:
         self._prev: tuple[Tensor, ...] = ()
         self._op: Op | None = None
         self._ctx: Any = None
+        self._version = 0
+        self._saved: list[int] | None = None
 
     # ---- node protocol used by the engine -----------------------------------------------------
     def _reset_grad(self) -> None:
+        self.grad = None
+
+    def _prepare_backward(self) -> None:
+        """Before a pass: the op's rule will read its inputs' data and this node's own; refuse
+        if any of them was changed in place since the forward pass, then reset the gradient."""
+        if self._version:
+            raise stale_graph_error(self, self, 0)
+        for parent, version in zip(self._prev, self._saved):
+            if parent._version != version:
+                raise stale_graph_error(parent, self, version)
         self.grad = None
 
     def _accumulate_grad(self, contribution: Any, fresh: bool = False) -> None:
@@ -103,17 +123,19 @@ class Tensor:
         grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
         owned = (fresh and grad.flags.writeable) or self._op is not None
         if grad.shape != self.data.shape:
-            grad, owned = _unbroadcast(grad, self), True
+            made_by = f"the rule of {self._op.name}" if self._op is not None else "a rule"
+            grad, owned = unbroadcast(grad, self.data.shape, made_by), True
         if grad.dtype != self.data.dtype:
             grad, owned = grad.astype(self.data.dtype), True
-        if AnomalyMode.enabled:
-            check_grad(self, grad)
+        anomaly = modes().anomaly
+        if anomaly is not None:
+            check_grad(anomaly, self, grad)
         if self.grad is None:
             self.grad = grad if owned else grad.copy()
         else:
             self.grad = self.grad + grad
-            if AnomalyMode.enabled:  # finite parts can add up to inf
-                check_grad(self, self.grad, adding=True)
+            if anomaly is not None:  # finite parts can add up to inf
+                check_grad(anomaly, self, self.grad, adding=True)
 
     def _seed_grad(self, grad: Any) -> np.ndarray:
         if not self.requires_grad:
@@ -144,7 +166,12 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf that requires no gradient."""
-        return _constant(self.data)
+        return constant(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a tensor no recorded op made (data, parameters, constants), as in PyTorch."""
+        return self._op is None
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied)."""
@@ -199,22 +226,22 @@ class Tensor:
 
     # comparisons are elementwise and record no graph (their gradient is zero)
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _constant(self.data == _data(other))
+        return constant(self.data == _data(other))
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _constant(self.data != _data(other))
+        return constant(self.data != _data(other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return _constant(self.data < _data(other))
+        return constant(self.data < _data(other))
 
     def __le__(self, other: Any) -> Tensor:
-        return _constant(self.data <= _data(other))
+        return constant(self.data <= _data(other))
 
     def __gt__(self, other: Any) -> Tensor:
-        return _constant(self.data > _data(other))
+        return constant(self.data > _data(other))
 
     def __ge__(self, other: Any) -> Tensor:
-        return _constant(self.data >= _data(other))
+        return constant(self.data >= _data(other))
 
     # ---- primitives (rules in tensor_ops.py) ---------------------------------------------------
     def _operand(self, other: Any, symbol: str) -> Tensor:
@@ -224,32 +251,32 @@ class Tensor:
             return other
         if isinstance(other, numbers.Real):
             value = other.item() if isinstance(other, np.generic) else other
-            return _constant(np.asarray(value, dtype=np.result_type(self.data.dtype, value)))
+            return constant(np.asarray(value, dtype=np.result_type(self.data.dtype, value)))
         if isinstance(other, np.ndarray | list | tuple):
             return Tensor(other)
         raise TypeError(f"unsupported operand for {symbol}: Tensor and {type(other).__name__} "
                         f"{other!r:.60}; expected a Tensor, a numpy array or a number")
 
     def __add__(self, other: Any) -> Tensor:
-        return _binary(ADD, self, self._operand(other, "+"))
+        return binary(ADD, self, self._operand(other, "+"))
 
     def __radd__(self, other: Any) -> Tensor:
-        return _binary(ADD, self._operand(other, "+"), self)
+        return binary(ADD, self._operand(other, "+"), self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self, self._operand(other, "*"))
+        return binary(MUL, self, self._operand(other, "*"))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _binary(MUL, self._operand(other, "*"), self)
+        return binary(MUL, self._operand(other, "*"), self)
 
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
             n = other.item() if isinstance(other, np.generic) else other
             return apply(POW, self.data ** n, (self,), n)
-        return _binary(POW_TENSOR, self, self._operand(other, "**"))
+        return binary(POW_TENSOR, self, self._operand(other, "**"))
 
     def __rpow__(self, other: Any) -> Tensor:
-        return _binary(POW_TENSOR, self._operand(other, "**"), self)
+        return binary(POW_TENSOR, self._operand(other, "**"), self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return _matmul(self, self._operand(other, "@"))
@@ -294,7 +321,7 @@ class Tensor:
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """A tensor of the same data with a new shape; one entry may be -1."""
-        new = _shape_arg(shape, "reshape")
+        new = shape_arg(shape, "reshape")
         try:
             data = self.data.reshape(new)
         except ValueError:
@@ -305,7 +332,7 @@ class Tensor:
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Permute the axes (numpy's rule): no argument reverses them, as ``.T`` does."""
         ndim = self.ndim
-        perm = _shape_arg(axes, "transpose") if axes else tuple(range(ndim))[::-1]
+        perm = shape_arg(axes, "transpose") if axes else tuple(range(ndim))[::-1]
         norm = tuple(a + ndim if a < 0 else a for a in perm)
         if sorted(norm) != list(range(ndim)):
             raise ValueError(f"transpose: axes {perm} are not a permutation of the {ndim} axes "
@@ -315,7 +342,7 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """Basic indexing and slicing (a view), and integer-array indexing like
         ``logp[np.arange(n), labels]`` (its gradient adds up repeated picks)."""
-        index, advanced = _index(index)
+        index, advanced = index_arg(index)
         try:
             data = self.data[index]
         except IndexError as error:
@@ -325,11 +352,16 @@ class Tensor:
 
     # ---- derived operations: compositions of the primitives -----------------------------------
     def __neg__(self) -> Tensor:  # -self
+        if self.data.dtype.kind == "u":  # as numpy: wraps around (-uint8(3) is 253)
+            return constant(np.negative(self.data))
         return self * -1
 
     def __sub__(self, other: Any) -> Tensor:  # self - other
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor):
-            return self + -(other.item() if isinstance(other, np.generic) else other)
+            value = other.item() if isinstance(other, np.generic) else other
+            if self.data.dtype.kind in "biu":  # no gradient here: numpy's own rules (uint8 - 3)
+                return constant(np.subtract(self.data, value))
+            return self + -value
         return _subtract(self, self._operand(other, "-"))
 
     def __rsub__(self, other: Any) -> Tensor:  # other - self
@@ -339,10 +371,10 @@ class Tensor:
         if isinstance(other, numbers.Real) and not isinstance(other, Tensor) and other == 0:
             raise DivisionByZeroError(f"div: division by zero (a tensor of shape {self.shape} "
                                       f"/ {other!r})")
-        return _binary(DIV, self, self._operand(other, "/"))  # integers / integers: floats
+        return binary(DIV, self, self._operand(other, "/"))  # integers / integers: floats
 
     def __rtruediv__(self, other: Any) -> Tensor:  # other / self
-        return _binary(DIV, self._operand(other, "/"), self)
+        return binary(DIV, self._operand(other, "/"), self)
 
     def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum times 1/n."""
@@ -370,59 +402,6 @@ class Tensor:
         return self.reshape(shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
-# ---- functions of several tensors ------------------------------------------------------------
-
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis (``torch.cat``)."""
-    ts = _tensor_list(tensors, "concatenate")
-    first = ts[0]
-    if first.ndim == 0:
-        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; "
-                         "use stack")
-    (ax,) = _axes(axis, first.shape, "concatenate")
-    for t in ts[1:]:
-        if t.ndim != first.ndim or any(i != ax and s != u for i, (s, u)
-                                       in enumerate(zip(first.shape, t.shape))):
-            raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside "
-                             f"axis {ax}")
-    return apply(CONCATENATE, np.concatenate([t.data for t in ts], axis=ax), ts, ax)
-
-
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join equal-shaped tensors along a new axis: a reshape of each, then concatenate."""
-    ts = _tensor_list(tensors, "stack")
-    shape = ts[0].shape
-    for t in ts[1:]:
-        if t.shape != shape:
-            raise ValueError(f"stack: shapes {shape} and {t.shape} differ; stack needs equal "
-                             "shapes")
-    (ax,) = _axes(axis, shape + (1,), "stack")
-    new = shape[:ax] + (1,) + shape[ax:]
-    return concatenate([t.reshape(new) for t in ts], axis=ax)
-
-
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Elementwise ``a if cond else b``; ``cond`` is a constant mask (no gradient)."""
-    mask = np.asarray(_data(cond))
-    if mask.dtype != np.bool_:
-        mask = mask.astype(bool)
-    a, b, dtype = _promote(*_pair(a, b, "where"))
-    try:
-        data = np.where(mask, a.data, b.data)
-    except ValueError:
-        raise ValueError(f"where: shapes {mask.shape} (cond), {a.shape} and {b.shape} do not "
-                         "broadcast") from None
-    if dtype is not None and data.dtype != dtype:
-        data = data.astype(dtype)
-    return apply(WHERE, data, (a, b), mask)
-
-
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise maximum of two tensors (or a tensor and a number); ties share the gradient."""
-    a, b = _pair(a, b, "maximum")
-    return _binary(MAXIMUM, a, b)
-
-
 # ---- helpers ---------------------------------------------------------------------------------
 
 def apply(op: Op, data: Any, parents: tuple, ctx: Any = None) -> Tensor:
@@ -435,37 +414,42 @@ def apply(op: Op, data: Any, parents: tuple, ctx: Any = None) -> Tensor:
     out.grad = None
     out.label = ""
     needed = False
-    if GradMode.enabled:
+    current = modes()
+    if current.grad:
         for p in parents:
             if p.requires_grad:
                 needed = True
                 break
+    out._version = 0
     if needed:
         out.requires_grad = True
         out._prev = parents
         out._op = op
         out._ctx = ctx
-        if Scopes.record is not None:
-            note_scope(out)
+        out._saved = [p._version for p in parents]
+        if current.scopes is not None:
+            note_scope(out, current)
     else:
         out.requires_grad = False
         out._prev = ()
         out._op = None
         out._ctx = None
-    if AnomalyMode.enabled:
-        check_output(op, out, parents)
+        out._saved = None
+    if current.anomaly is not None:
+        check_output(current.anomaly, op, out, parents)
     return out
 
 
-def _constant(data: np.ndarray) -> Tensor:
+def constant(data: np.ndarray) -> Tensor:
+    """A leaf holding ``data`` (not copied) that requires no gradient."""
     out = Tensor.__new__(Tensor)
     out.data, out.grad, out.label, out.requires_grad = data, None, "", False
-    out._prev, out._op, out._ctx = (), None, None
+    out._prev, out._op, out._ctx, out._version, out._saved = (), None, None, 0, None
     return out
 
 
-def _binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
-    a, b, dtype = _promote(a, b)
+def binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
+    a, b, dtype = promote(a, b)
     try:
         data = op.forward(a.data, b.data)
     except ValueError as error:
@@ -478,8 +462,8 @@ def _binary(op: Op, a: Tensor, b: Tensor, name: str = "") -> Tensor:
 
 def _subtract(a: Tensor, b: Tensor) -> Tensor:
     """``a + (-b)``, the operands promoted first (negating uint8(3) would give 253)."""
-    a, b, _ = _promote(a, b)
-    return _binary(ADD, a, -b, name="sub")
+    a, b, _ = promote(a, b)
+    return binary(ADD, a, -b, name="sub")
 
 
 def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
@@ -489,7 +473,7 @@ def _check_broadcast(name: str, a: Tensor, b: Tensor) -> None:
         raise ValueError(f"{name}: shapes {a.shape} and {b.shape} do not broadcast") from None
 
 
-def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, np.dtype | None]:
+def promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, np.dtype | None]:
     """PyTorch's result dtype where numpy's differs: a float tensor keeps its dtype next to an
     integer or boolean operand (``x32 * mask`` stays float32) and next to a 0-d tensor
     (``x32 * scale``). Returns the operands, constants already converted, and the dtype the
@@ -510,11 +494,11 @@ def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor, np.dtype | None]:
 def _converted(t: Tensor, dtype: np.dtype) -> Tensor:
     if t.data.dtype == dtype or t.requires_grad:
         return t
-    return _constant(t.data.astype(dtype))
+    return constant(t.data.astype(dtype))
 
 
 def _matmul(a: Tensor, b: Tensor) -> Tensor:
-    a, b, _ = _promote(a, b)  # only integer operands differ here (0-d is an error below)
+    a, b, _ = promote(a, b)  # only integer operands differ here (0-d is an error below)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape}: @ needs at least one axis on "
                          "each side; use * for scalars")
@@ -530,7 +514,7 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
     return apply(MATMUL, data, (a, b))
 
 
-def _pair(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor]:
+def operands(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor]:
     if isinstance(a, Tensor):
         return a, a._operand(b, name)
     if isinstance(b, Tensor):
@@ -562,64 +546,24 @@ def _as_array(data: Any, dtype: Any, where: str) -> np.ndarray:
     return array
 
 
-def _unbroadcast(grad: np.ndarray, node: Tensor) -> np.ndarray:
-    """Sum a gradient of a broadcast shape back to ``node``'s shape (the one place for this)."""
-    shape = node.data.shape
-    extra = grad.ndim - len(shape)
-    if extra < 0 or any(s != 1 and s != g for s, g in zip(shape, grad.shape[extra:])):
-        made_by = f"the rule of {node._op.name}" if node._op is not None else "a rule"
-        raise ValueError(f"backward: {made_by} gave a gradient of shape {grad.shape}, which "
-                         f"cannot be summed back to the tensor's shape {shape}")
-    axes = tuple(range(extra)) + tuple(extra + i for i, s in enumerate(shape)
-                                       if s == 1 and grad.shape[extra + i] != 1)
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
 
 
-def _axes(axis: Any, shape: tuple[int, ...], name: str) -> tuple[int, ...] | None:
-    """Normalise ``axis`` (None, an int or a sequence of ints) to sorted non-negative ints."""
-    if axis is None:
-        return None
-    items = tuple(axis) if isinstance(axis, tuple | list) else (axis,)
-    ndim, out = len(shape), []
-    for a in items:
-        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
-            raise TypeError(f"{name}: axis must be an int or a tuple of ints, got "
-                            f"{type(a).__name__} {a!r}")
-        if not -ndim <= a < ndim:
-            raise ValueError(f"{name}: axis {a} is out of bounds for shape {shape}")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name}: axis {axis} repeats an axis")
-    return tuple(sorted(out))
+def _apply_to_tensors(op: Op, args: tuple, ctx: Any) -> Tensor:
+    """How a tensor op is called on Tensors, arrays and numbers (see :meth:`Op.__call__`):
+    numbers next to a float tensor take its dtype (float32 stays float32)."""
+    first = next((a for a in args if isinstance(a, Tensor)), None)
+
+    def node(a: Any) -> Tensor:
+        if isinstance(a, Tensor):
+            return a
+        if first is not None and first.dtype.kind == "f":
+            return Tensor(a, dtype=first.dtype)
+        if first is not None and isinstance(a, numbers.Real):  # int tensor: 1.5 stays 1.5
+            return first._operand(a, op.name)
+        return Tensor(a)
+
+    nodes = tuple(node(a) for a in args)
+    return apply(op, op.compute([n.data for n in nodes], ctx), nodes, ctx)
 
 
-def _shape_arg(args: tuple, name: str) -> tuple[int, ...]:
-    """Accept ``f(2, 3)`` and ``f((2, 3))``; every entry must be an int."""
-    if len(args) == 1 and isinstance(args[0], tuple | list):
-        args = tuple(args[0])
-    for a in args:
-        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
-            raise TypeError(f"{name}: expected ints, got {type(a).__name__} {a!r}")
-    return tuple(int(a) for a in args)
-
-
-def _index(index: Any) -> tuple[Any, bool]:
-    """An index with Tensors and lists turned into arrays; whether it holds integer arrays."""
-    items = index if isinstance(index, tuple) else (index,)
-    out, advanced = [], False
-    for i in items:
-        if isinstance(i, Tensor | list):
-            i = np.asarray(_data(i))
-        if isinstance(i, np.ndarray) and i.dtype.kind in "iu":
-            advanced = True
-        out.append(i)
-    return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
-
-
-def _tensor_list(tensors: Any, name: str) -> tuple[Tensor, ...]:
-    if isinstance(tensors, Tensor | np.ndarray) or not isinstance(tensors, Sequence):
-        raise TypeError(f"{name}: expected a list or tuple of Tensors, got "
-                        f"{type(tensors).__name__}")
-    if not tensors:
-        raise ValueError(f"{name}: needs at least one tensor")
-    return tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
+register_kind("tensor", _apply_to_tensors)

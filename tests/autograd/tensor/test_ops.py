@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from autograd import Tensor, gradcheck, topological_order
 from autograd.ops import list_builtin_ops
 
-from .tensor_cases import CASES
+from .cases import CASES
 
 NAMES = sorted(CASES)
 

@@ -34,7 +34,7 @@ L     +   -4.0000  1.0000   done
 this step (a ``graphviz.Digraph``). ``walk(loss, mode="forward")`` walks the forward pass instead,
 showing each node's value as it is computed. The walker runs a real backward pass: it first resets
 every gradient in the graph, and after ``w.run()`` the graph holds what ``loss.backward()`` gives.
-From a shell, ``python -m autograd.walk script.py`` walks the ``loss`` a script defines.
+From a shell, ``python -m autograd.see script.py`` walks the ``loss`` a script defines.
 """
 
 from __future__ import annotations
@@ -44,17 +44,11 @@ from typing import Any
 
 import graphviz
 
-from .engine import Step, backward_steps, topological_order, zero_grad
-from .frames import (
-    backward_look,
-    backward_text,
-    formula,
-    forward_look,
-    forward_text,
-    inputs_text,
-    short,
-)
-from .viz import check_fmt, node_names, paint
+from ..engine import topological_order, zero_grad
+from .frames import backward_look, forward_look
+from .steps import Step, backward_steps, backward_text
+from .text import check_fmt, formula, forward_text, inputs_text, node_names, short
+from .viz import paint
 
 __all__ = ["BackwardWalker", "ForwardWalker", "Text", "walk", "walk_forward"]
 
@@ -84,7 +78,8 @@ class _Walker:
         self.order = topological_order(root)
         self.names = node_names(self.order)
         self.ops = [n for n in self.order if n._op is not None]
-        self.total = len(self.ops)
+        self.op_number = {id(n): k for k, n in enumerate(self.ops, start=1)}  # by identity:
+        self.total = len(self.ops)  # a Tensor's == is elementwise, so list.index would not do
         self.position = 0
         self._note = ""
 
@@ -246,7 +241,7 @@ class ForwardWalker(_Walker):
     def _status(self, node: Any) -> str:
         if node._op is None:
             return "input"
-        k = self.ops.index(node) + 1
+        k = self.op_number[id(node)]
         if k < self.position or (k == self.position == self.total):
             return "computed"
         return "current" if k == self.position else "not yet"

@@ -1,36 +1,90 @@
-"""Neural-network functions on Tensors, with PyTorch's names and layouts (NCHW).
+"""Functions of tensors that are not methods: joining, selecting, and the network ops.
+
+``concatenate``, ``stack``, ``where``, ``maximum`` are numpy's names (PyTorch: ``cat``,
+``stack``, ``where``, ``maximum``); ``conv2d``, ``max_pool2d`` and ``log_softmax`` check their
+arguments and apply the fused ops of ``conv.py``, ``pool.py`` and ``ops.py``. ``nn.functional``
+(PyTorch's ``torch.nn.functional``) is where users find the network ones, with softmax, dropout
+and the losses.
 
 >>> import numpy as np
->>> from autograd import Tensor, functional as F
+>>> from autograd import Tensor
 >>> x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
 >>> w = Tensor(np.ones((2, 1, 3, 3)), requires_grad=True)
->>> y = F.conv2d(x, w, stride=1, padding=1)
->>> y.shape
+>>> conv2d(x, w, stride=1, padding=1).shape
 (1, 2, 4, 4)
->>> F.max_pool2d(x, 2).numpy()[0, 0]
+>>> max_pool2d(x, 2).numpy()[0, 0]
 array([[ 5.,  7.],
        [13., 15.]])
->>> F.softmax(Tensor([0.0, 0.0]), axis=-1).numpy()
-array([0.5, 0.5])
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _axes, _constant, apply
-from .tensor_nn_ops import (
-    CONV2D,
-    LOG_SOFTMAX,
-    MAX_POOL2D,
-    ConvContext,
-    PoolContext,
-)
+from .conv import CONV2D, ConvContext
+from .ops import CONCATENATE, LOG_SOFTMAX, MAXIMUM, WHERE
+from .pool import MAX_POOL2D, PoolContext
+from .shapes import axes
+from .tensor import Tensor, apply, binary, constant, operands, promote
 
-__all__ = ["conv2d", "dropout", "int_pair", "log_softmax", "max_pool2d", "softmax"]
+__all__ = [
+    "concatenate", "conv2d", "int_pair", "log_softmax", "max_pool2d", "maximum", "stack", "where",
+]
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis (``torch.cat``)."""
+    ts = _tensor_list(tensors, "concatenate")
+    first = ts[0]
+    if first.ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; "
+                         "use stack")
+    (ax,) = axes(axis, first.shape, "concatenate")
+    for t in ts[1:]:
+        if t.ndim != first.ndim or any(i != ax and s != u for i, (s, u)
+                                       in enumerate(zip(first.shape, t.shape))):
+            raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside "
+                             f"axis {ax}")
+    return apply(CONCATENATE, np.concatenate([t.data for t in ts], axis=ax), ts, ax)
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join equal-shaped tensors along a new axis: a reshape of each, then concatenate."""
+    ts = _tensor_list(tensors, "stack")
+    shape = ts[0].shape
+    for t in ts[1:]:
+        if t.shape != shape:
+            raise ValueError(f"stack: shapes {shape} and {t.shape} differ; stack needs equal "
+                             "shapes")
+    (ax,) = axes(axis, shape + (1,), "stack")
+    new = shape[:ax] + (1,) + shape[ax:]
+    return concatenate([t.reshape(new) for t in ts], axis=ax)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise ``a if cond else b``; ``cond`` is a constant mask (no gradient)."""
+    mask = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
+    if mask.dtype != np.bool_:
+        mask = mask.astype(bool)
+    a, b, dtype = promote(*operands(a, b, "where"))
+    try:
+        data = np.where(mask, a.data, b.data)
+    except ValueError:
+        raise ValueError(f"where: shapes {mask.shape} (cond), {a.shape} and {b.shape} do not "
+                         "broadcast") from None
+    if dtype is not None and data.dtype != dtype:
+        data = data.astype(dtype)
+    return apply(WHERE, data, (a, b), mask)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum of two tensors (or a tensor and a number); ties share the gradient."""
+    a, b = operands(a, b, "maximum")
+    return binary(MAXIMUM, a, b)
 
 
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int, int] = 1,
@@ -40,8 +94,8 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
 
     im2col (``sliding_window_view``) and a matrix product forward; backward, a matrix product
     for the weights and one per kernel offset for the input. The batch is walked in blocks of
-    samples small enough to stay in the cache (``tensor_nn_ops.BLOCK_BYTES``), one product per
-    block.
+    samples small enough to stay in the cache (``autograd.tensor.conv.BLOCK_BYTES``), one
+    product per block.
     """
     x, w = _tensor(x, "conv2d", "input"), _tensor(w, "conv2d", "weight")
     if x.ndim != 4:
@@ -53,7 +107,7 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
                          f"shape {w.shape} expects {w.shape[1]}")
     o, _, kh, kw = w.shape
     if b is None:
-        b = _constant(np.zeros(o, dtype=np.result_type(x.data, w.data)))
+        b = constant(np.zeros(o, dtype=np.result_type(x.data, w.data)))
     b = _tensor(b, "conv2d", "bias")
     if b.shape != (o,):
         raise ValueError(f"conv2d: bias shape {b.shape} does not match the {o} output channels "
@@ -88,40 +142,19 @@ def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """``x - log(sum(exp(x)))`` along ``axis``, computed stably (the max is subtracted first)."""
     x = _tensor(x, "log_softmax", "input")
-    (ax,) = _axes(axis, x.shape or (1,), "log_softmax")
+    (ax,) = axes(axis, x.shape or (1,), "log_softmax")
     if x.ndim == 0:
         raise ValueError("log_softmax: the input needs at least one axis, got shape ()")
     return apply(LOG_SOFTMAX, LOG_SOFTMAX.forward(x.data, ax), (x,), ax)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``axis``: ``exp(log_softmax(x))``."""
-    return log_softmax(x, axis).exp()
-
-
-def dropout(x: Tensor, p: float, training: bool = True,
-            rng: np.random.Generator | int | None = None) -> Tensor:
-    """Zero each element with probability ``p`` and scale the rest by 1 / (1 - p) while
-    training; the identity otherwise. ``rng``: a numpy Generator or a seed (default: numpy's
-    global generator, so ``np.random.seed`` makes the masks reproducible)."""
-    x = _tensor(x, "dropout", "input")
-    if isinstance(p, bool) or not isinstance(p, numbers.Real):
-        raise TypeError(f"dropout: p must be a number, got {type(p).__name__} {p!r:.60}")
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout: p must be in [0, 1], got {p!r}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"dropout: needs a floating-point tensor, got dtype {x.dtype}")
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0.0
-    if rng is None:
-        rng = np.random.default_rng(np.random.randint(2**31))  # seeded by np.random.seed
-    elif not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
-    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
-    keep = rng.random(x.shape, dtype=draw_dtype) >= p
-    return x * _constant(keep * x.dtype.type(1.0 / (1.0 - p)))
+def _tensor_list(tensors: Any, name: str) -> tuple[Tensor, ...]:
+    if isinstance(tensors, Tensor | np.ndarray) or not isinstance(tensors, Sequence):
+        raise TypeError(f"{name}: expected a list or tuple of Tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{name}: needs at least one tensor")
+    return tuple(t if isinstance(t, Tensor) else Tensor(t) for t in tensors)
 
 
 def _tensor(x: Any, name: str, what: str) -> Tensor:

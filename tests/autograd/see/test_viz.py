@@ -11,9 +11,10 @@ import pytest
 
 import autograd
 from autograd import Op, Value, define_op, draw, record_scopes, remove_op, scope
-from autograd.frames import backward_frames, forward_frames, save_frames
-from autograd.graphcheck import gradcheck_graph
-from autograd.viz import format_data, to_dot
+from autograd.see.frames import backward_frames, forward_frames, save_frames
+from autograd.see.graphcheck import gradcheck_graph
+from autograd.see.text import format_data
+from autograd.see.viz import to_dot
 
 from .graphs import neuron
 

@@ -1,13 +1,13 @@
-"""autograd.functional: conv2d, max_pool2d, log_softmax/softmax and dropout beyond the op table's
-property tests: argument checking, stability, layouts through a whole network, PyTorch parity."""
+"""The network ops of autograd.tensor (conv2d, max_pool2d, log_softmax) beyond the op table's
+property tests: argument checking, blocks, layouts through a whole network, PyTorch parity."""
 
 import numpy as np
 import pytest
 
-from autograd import Tensor, gradcheck, no_grad
-from autograd import functional as F
+from autograd import Tensor, gradcheck
+from autograd import tensor as F
 
-from .tensor_cases import conv2d_reference
+from .cases import conv2d_reference
 
 
 def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
@@ -27,9 +27,9 @@ def test_conv2d_without_bias_with_pairs_of_stride_and_padding():
 @pytest.mark.parametrize("channels", [2, 1])  # one channel is gathered offset by offset
 def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch, block_bytes,
                                                                       channels):
-    from autograd import tensor_nn_ops
+    from autograd.tensor import conv
 
-    monkeypatch.setattr(tensor_nn_ops, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
     rng = np.random.default_rng(3)
     x, w, b = (rng.standard_normal(s) for s in ((5, channels, 6, 5), (3, channels, 3, 2), (3,)))
     up = rng.standard_normal((5, 3, 3, 6))
@@ -38,7 +38,7 @@ def test_conv2d_gives_the_same_numbers_whatever_the_block_of_samples(monkeypatch
     np.testing.assert_allclose(y.data, conv2d_reference(x, w, b, (2, 1), (1, 1)), rtol=1e-12,
                                atol=1e-12)
     (y * Tensor(up)).sum().backward()
-    monkeypatch.setattr(tensor_nn_ops, "BLOCK_BYTES", 10 ** 9)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 10 ** 9)
     grads = [t.grad.copy() for t in (xt, wt, bt)]
     for t in (xt, wt, bt):
         t.grad = None
@@ -160,43 +160,6 @@ def test_a_small_cnn_matches_pytorch_in_float32():
                                        atol=1e-5)
 
 
-def test_log_softmax_is_stable_and_softmax_sums_to_one():
-    x = Tensor([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]], requires_grad=True)
-    logp = F.log_softmax(x)
-    assert np.all(np.isfinite(logp.data)) and logp.data[0, 0] == 0.0
-    p = F.softmax(x, axis=1)
-    np.testing.assert_allclose(p.data.sum(axis=1), [1.0, 1.0])
-    assert gradcheck(lambda t: F.softmax(t, axis=0), Tensor(np.random.default_rng(0)
-                                                           .standard_normal((3, 2)),
-                                                           requires_grad=True))
-
-
-def test_dropout_scales_kept_values_and_is_reproducible():
-    x = Tensor(np.ones((100, 100), np.float32), requires_grad=True)
-    y = F.dropout(x, 0.25, rng=0)
-    kept = y.data != 0
-    assert y.dtype == np.float32 and set(np.unique(y.data)) <= {0.0, np.float32(1 / 0.75)}
-    assert 0.7 < kept.mean() < 0.8
-    np.testing.assert_array_equal(F.dropout(x, 0.25, rng=0).data, y.data)
-    y.sum().backward()
-    np.testing.assert_array_equal(x.grad != 0, kept)
-    assert F.dropout(x, 0.5, training=False) is x and F.dropout(x, 0.0) is x
-    assert np.all(F.dropout(x, 1.0).data == 0)
-    with no_grad():
-        assert not F.dropout(x, 0.5).requires_grad
-
-
-def test_dropout_argument_errors():
-    x = Tensor(np.ones(3))
-    with pytest.raises(ValueError, match=r"dropout: p must be in \[0, 1\], got 1.5"):
-        F.dropout(x, 1.5)
-    with pytest.raises(TypeError, match="dropout: p must be a number, got str"):
-        F.dropout(x, "0.5")
-    with pytest.raises(TypeError, match="dropout: needs a floating-point tensor, got dtype "
-                                        "int64"):
-        F.dropout(Tensor([1, 2]), 0.5)
-
-
 @pytest.mark.parametrize("kernel, stride, size",
                          [(2, 2, 6), (2, 2, 7), (3, 3, 8), (1, 1, 3), (3, 2, 7), (2, 3, 8)])
 def test_max_pool2d_gradient_goes_to_the_first_maximum_on_ties(kernel, stride, size):
@@ -218,14 +181,6 @@ def test_max_pool2d_gradient_goes_to_the_first_maximum_on_ties(kernel, stride, s
     t = torch.tensor(data, requires_grad=True)
     torch.nn.functional.max_pool2d(t, kernel, stride).backward(torch.tensor(up))
     np.testing.assert_allclose(x.grad, t.grad.numpy())
-
-
-def test_dropout_without_rng_follows_numpys_global_seed():
-    x = Tensor(np.ones((4, 5), dtype=np.float32))
-    np.random.seed(3)
-    first = F.dropout(x, 0.5).numpy()
-    np.random.seed(3)
-    assert np.array_equal(F.dropout(x, 0.5).numpy(), first)
 
 
 @pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 3), (3, 2), (2, 3)])
@@ -259,3 +214,27 @@ def test_max_pool2d_adds_inf_and_minus_inf_to_nan_without_a_warning_as_pytorch()
     x = Tensor(np.array([[[[0.0, 5.0, 0.0]]]]), requires_grad=True)
     F.max_pool2d(x, (1, 2), 1).backward(np.array([[[[np.inf, -np.inf]]]]))  # both pick the 5
     np.testing.assert_array_equal(x.grad, [[[[0.0, np.nan, 0.0]]]])
+
+
+@pytest.mark.parametrize("block_bytes", [1, 10 ** 9])  # blocks of one sample, or one block
+@pytest.mark.parametrize("needs", [(True, True, True), (True, False, False), (False, True, False),
+                                   (False, False, True), (True, False, True)])
+def test_conv2d_rule_agrees_with_its_plain_reference(monkeypatch, block_bytes, needs):
+    """The fast rule (blocks, kept im2col rows, the bias in the product) against the ten-line
+    reference rule beside it, for each combination of inputs that need a gradient."""
+    from autograd.tensor import conv
+
+    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(sum(needs) + block_bytes % 7)
+    for channels, stride, padding in [(1, (1, 1), (0, 0)), (3, (2, 1), (1, 2)), (2, (3, 3), 1)]:
+        x, w, b = (Tensor(rng.standard_normal(shape), requires_grad=need) for shape, need in
+                   zip([(3, channels, 7, 6), (4, channels, 3, 2), (4,)], needs))
+        y = F.conv2d(x, w, b, stride=stride, padding=padding)
+        up = rng.standard_normal(y.shape)
+        fast = y._op.vjp(y, up)
+        reference = conv.conv2d_vjp_reference(y, up)
+        for got, want, parent in zip(fast, reference, (x, w, b)):
+            if parent.requires_grad:
+                np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+            else:
+                assert got is None

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .engine import topological_order
+from ..engine import topological_order
 from .frames import moments, render_all
 
 __all__ = ["save_html"]

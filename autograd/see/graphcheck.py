@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import _names, topological_order
+from ..engine import topological_order
+from ..tensor.shapes import unbroadcast
+from .text import format_data, node_names
 
 __all__ = ["RuleMismatch", "gradcheck_graph"]
 
@@ -61,30 +63,14 @@ class RuleMismatch:
 
     def __str__(self) -> str:
         args = ", ".join(self.all_parent_names)
-        parts = [f"d{self.name}/d{p}: rule gives {_short(a)}, finite differences {_short(n)}"
+        parts = [f"d{self.name}/d{p}: rule gives {format_data(a, '.6g')}, finite differences "
+                 f"{format_data(n, '.6g')}"
                  for p, a, n in zip(self.parent_names, self.analytic, self.numeric)]
         return f"{self.name} = {self.op.name}({args}): " + "; ".join(parts)
 
 
-def _short(x: Any) -> str:
-    if isinstance(x, np.ndarray) and x.size > 1:
-        return np.array2string(x, precision=4, separator=", ", threshold=8)
-    return format(float(x), ".6g")
-
-
 def _as_float64(x: Any) -> Any:
     return np.array(x, dtype=np.float64) if isinstance(x, np.ndarray) else float(x)
-
-
-def _unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
-    """Sum a gradient in the output's shape back to an input's (broadcast) shape."""
-    grad = np.asarray(grad, dtype=np.float64)
-    while grad.ndim > len(shape):
-        grad = grad.sum(axis=0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis=axis, keepdims=True)
-    return grad
 
 
 def _rule(node: Any, upstream: Any) -> list[Any]:
@@ -96,7 +82,7 @@ def _rule(node: Any, upstream: Any) -> list[Any]:
         for parent, d in zip(node._prev, local):
             contribution = upstream * np.asarray(d, dtype=np.float64)
             if isinstance(parent.data, np.ndarray):
-                out.append(_unbroadcast(contribution, parent.data.shape))
+                out.append(unbroadcast(contribution, parent.data.shape, f"the rule of {op.name}"))
             else:
                 out.append(float(np.sum(contribution)))
         return out
@@ -145,7 +131,7 @@ def gradcheck_graph(root: Any, *, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     """
     rng = np.random.default_rng(seed)
     order = topological_order(root)
-    names = _names(order)
+    names = node_names(order)
     bad = []
     for node in order:
         if node._op is None:

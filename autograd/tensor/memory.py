@@ -13,13 +13,14 @@ step faults depends on the sizes and order of its arrays: ``benchmarks/tensor_en
 the faults per step.
 
 :func:`keep_freed_memory` asks glibc to keep freed blocks in its heap for the next allocation
-instead, and ``import autograd`` calls it (with its default limit of 1 GiB), as PyTorch's CUDA
-allocator keeps freed GPU memory. The price is memory: between steps the process stays at its
-peak size instead of shrinking; :func:`release_freed_memory` gives the kept memory back when you
-are done (like ``torch.cuda.empty_cache()``). The setting belongs to the whole process (every
-library in it uses the same ``malloc``): set the environment variable
-``GLASSGRAD_KEEP_FREED_MEMORY=0`` before importing glassgrad to leave glibc's defaults alone.
-Without glibc (macOS, Windows, Alpine's musl) nothing changes.
+instead, as PyTorch's CUDA allocator keeps freed GPU memory. The price is memory: between steps
+the process stays at its peak size instead of shrinking; :func:`release_freed_memory` gives the
+kept memory back when you are done (like ``torch.cuda.empty_cache()``). The setting belongs to
+the whole process (every library in it uses the same ``malloc``), so importing glassgrad never
+changes it: training turns it on. ``nn.fit`` calls :func:`keep_freed_memory_for_training`
+(unless ``fit(..., keep_freed_memory=False)``), and so do the benchmarks (unless
+``--malloc-defaults``); the environment variable ``GLASSGRAD_KEEP_FREED_MEMORY=0`` turns it off
+for all of them. Without glibc (macOS, Windows, Alpine's musl) nothing changes.
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ import os
 import warnings
 from typing import Any
 
-__all__ = ["ENV_VAR", "keep_freed_memory", "keeping", "release_freed_memory"]
+__all__ = [
+    "ENV_VAR", "keep_freed_memory", "keep_freed_memory_for_training", "keeping",
+    "release_freed_memory",
+]
 
 ENV_VAR = "GLASSGRAD_KEEP_FREED_MEMORY"
-"""Set it to 0 (or false, no, off) before ``import autograd`` to leave glibc's malloc settings
-alone (1, the default: keep freed memory)."""
+"""Set it to 0 (or false, no, off) to keep training from changing glibc's malloc settings (1, the
+default: training keeps freed memory)."""
 
 keeping = False
-"""Whether glibc keeps freed memory for reuse because glassgrad asked (at import, or by a call)."""
+"""Whether glibc keeps freed memory for reuse because glassgrad asked (training, or a call)."""
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 LARGEST_HEAP_BLOCK = 32 << 20
@@ -55,8 +59,8 @@ def keep_freed_memory(limit: int = 1 << 30) -> bool:
     never). The process then stays at its peak size between steps. Returns True when glibc took
     the settings; False where there is no glibc (macOS, Windows, musl) or glibc refused them, and
     nothing changed. There is no undo: glibc's adaptive defaults cannot be restored once a value
-    is set. ``import autograd`` calls it with the default limit (unless :data:`ENV_VAR` is 0);
-    call it again to change the limit.
+    is set. Training calls it with the default limit (see
+    :func:`keep_freed_memory_for_training`); call it again to change the limit.
 
     >>> keep_freed_memory(limit=-1)
     Traceback (most recent call last):
@@ -94,16 +98,18 @@ def release_freed_memory() -> bool:
 _OFF, _ON = ("0", "false", "no", "off"), ("1", "true", "yes", "on", "")
 
 
-def keep_by_default() -> None:
-    """Called by ``import autograd``: keep freed memory unless :data:`ENV_VAR` says 0 (or false,
-    no, off). A value it does not know leaves glibc's settings alone, with a warning."""
+def keep_freed_memory_for_training() -> bool:
+    """What ``nn.fit`` and the benchmarks call before training: :func:`keep_freed_memory` with
+    its default limit, unless :data:`ENV_VAR` says 0 (or false, no, off). A value it does not
+    know leaves glibc's settings alone, with a warning. Returns whether freed memory is kept."""
     setting = os.environ.get(ENV_VAR, "1").strip().lower()
     if setting in _ON:
-        keep_freed_memory()
-    elif setting not in _OFF:
+        return keep_freed_memory() or keeping
+    if setting not in _OFF:
         warnings.warn(f"{ENV_VAR}={os.environ[ENV_VAR]!r}: expected 0 (leave glibc's malloc "
-                      "settings alone) or 1 (keep freed memory for reuse, the default); "
-                      "leaving glibc's settings alone", stacklevel=2)
+                      "settings alone) or 1 (keep freed memory for reuse while training, the "
+                      "default); leaving glibc's settings alone", stacklevel=2)
+    return keeping
 
 
 def _glibc_function(name: str) -> Any:

@@ -1,0 +1,132 @@
+"""In-place methods (PyTorch's trailing underscore) and the version counter that watches them.
+
+``t.add_(x)``, ``t.sub_(x)``, ``t.mul_(x)``, ``t.div_(x)``, ``t.copy_(x)``, ``t.fill_(v)`` and
+``t.zero_()`` change ``t.data`` where it lies, so every view of the array sees the change, and
+return ``t``. They record no graph: they are for updates (an optimizer step, loading weights).
+
+Each of them increases the tensor's version counter, ``t._version``. A graph node remembers the
+versions of the tensors its rule reads, and ``backward()`` refuses to run through a tensor that
+has changed since, as PyTorch does: the gradient would be that of values the graph never saw.
+
+While a graph is being recorded (outside ``no_grad()``), a tensor that requires a gradient
+cannot be changed in place; put updates under ``with no_grad():`` as the optimizers do.
+
+>>> import numpy as np
+>>> from autograd import Tensor, no_grad
+>>> w = Tensor(np.ones(3), requires_grad=True)
+>>> loss = (w * w).sum()
+>>> with no_grad():
+...     _ = w.sub_(np.full(3, 0.5))
+>>> w.data, w._version
+(array([0.5, 0.5, 0.5]), 1)
+>>> loss.backward()
+Traceback (most recent call last):
+...
+RuntimeError: backward: an unnamed tensor of shape (3,), saved by mul for the backward pass, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..engine import modes
+
+__all__ = ["InPlaceMethods", "stale_graph_error"]
+
+
+class InPlaceMethods:
+    """The in-place methods of :class:`autograd.Tensor` (a base class that keeps them apart)."""
+
+    __slots__ = ()
+    data: np.ndarray
+    label: str
+    requires_grad: bool
+    _version: int
+
+    def add_(self, other: Any, alpha: float = 1) -> Any:
+        """``data += alpha * other``, in place; returns self."""
+        value = _value(other)
+        return self._change("add_", np.add, value if alpha == 1 else np.multiply(value, alpha))
+
+    def sub_(self, other: Any, alpha: float = 1) -> Any:
+        """``data -= alpha * other``, in place; returns self."""
+        value = _value(other)
+        return self._change("sub_", np.subtract, value if alpha == 1 else np.multiply(value, alpha))
+
+    def mul_(self, other: Any) -> Any:
+        """``data *= other``, in place; returns self."""
+        return self._change("mul_", np.multiply, _value(other))
+
+    def div_(self, other: Any) -> Any:
+        """``data /= other``, in place (true division: float tensors only); returns self."""
+        return self._change("div_", np.true_divide, _value(other))
+
+    def copy_(self, source: Any) -> Any:
+        """Copy ``source`` (broadcast to this shape, cast to this dtype) into ``data``."""
+        return self._change("copy_", None, _value(source))
+
+    def fill_(self, value: float) -> Any:
+        """Set every element to ``value``; returns self."""
+        return self._change("fill_", None, value)
+
+    def zero_(self) -> Any:
+        """Set every element to 0; returns self."""
+        return self._change("zero_", None, 0)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Any:
+        """Switch gradient tracking of a leaf on (or off); returns self."""
+        if getattr(self, "_op", None) is not None:
+            raise RuntimeError("requires_grad_: only leaves (tensors no recorded op made) can "
+                               "change requires_grad; use detach() for a leaf copy")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating-point tensors can require "
+                            f"gradients, got dtype {self.data.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def _change(self, name: str, ufunc: Callable[..., Any] | None, value: Any) -> Any:
+        if self.requires_grad and modes().grad:
+            what = repr(self.label) if self.label else "this tensor"
+            raise RuntimeError(
+                f"{name}: {what} requires a gradient, and an in-place change is not recorded in "
+                "the graph; make updates under `with autograd.no_grad():` (as the optimizers "
+                "do), or write `x = x + y` to compute a new tensor in the graph")
+        shape, dtype = self.data.shape, self.data.dtype
+        try:  # (an array of the tensor's own shape, an optimizer's update, needs no check)
+            if getattr(value, "shape", None) != shape and np.broadcast_shapes(
+                    shape, np.shape(value)) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{name}: a value of shape {np.shape(value)} does not broadcast to "
+                             f"the tensor's shape {shape}") from None
+        try:
+            if ufunc is None:
+                np.copyto(self.data, value, casting="same_kind")
+            else:
+                ufunc(self.data, value, out=self.data, casting="same_kind")
+        except TypeError as error:  # e.g. a float into an integer tensor
+            raise TypeError(f"{name}: {error} (the tensor's dtype is {dtype})") from None
+        except ValueError as error:  # e.g. read-only data
+            raise ValueError(f"{name}: {error} (tensor of shape {shape})") from None
+        self._version += 1
+        return self
+
+
+def _value(x: Any) -> Any:
+    return x.data if isinstance(x, InPlaceMethods) else x
+
+
+def stale_graph_error(changed: Any, saved_by: Any, saved: int) -> RuntimeError:
+    """The error of a backward pass through a graph whose tensor ``changed`` was modified in
+    place (it was at version ``saved``) after ``saved_by``'s op saved it."""
+    name = repr(changed.label) if changed.label else "an unnamed tensor"
+    return RuntimeError(
+        f"backward: {name} of shape {changed.shape}, saved by {saved_by._op.name} for the "
+        f"backward pass, has been modified in place since (version {changed._version} now, "
+        f"{saved} when the graph was built): an optimizer step, load_weights, a restore of "
+        "weights or an in-place method (add_, copy_, ...) changed it after the forward pass. "
+        "Run the forward pass again with the new values and call backward() on its output: "
+        "a graph gives the gradient at the values it was built from")
