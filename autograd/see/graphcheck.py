@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import topological_order
-from ..tensor.shapes import unbroadcast
+from ..tensor.arguments import unbroadcast
 from .text import format_data, node_names
 
 __all__ = ["RuleMismatch", "gradcheck_graph"]

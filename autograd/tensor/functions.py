@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
+from .arguments import axes
 from .conv import CONV2D, ConvContext
 from .ops import CONCATENATE, LOG_SOFTMAX, MAXIMUM, WHERE
 from .pool import MAX_POOL2D, PoolContext
-from .shapes import axes
 from .tensor import Tensor, apply, binary, constant, operands, promote
 
 __all__ = [

@@ -31,11 +31,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import engine
 from ..engine import modes, note_scope
 from ..ops import DivisionByZeroError, Op, register_kind
-from .anomaly import check_grad, check_output
-from .inplace import InPlaceMethods, stale_graph_error
+from .anomaly import check_output
+from .arguments import as_array, index_arg, shape_arg
+from .arguments import axes as _axes
+from .data import DataMethods
+from .node import GraphNode
 from .ops import (
     ABS,
     ADD,
@@ -56,13 +58,11 @@ from .ops import (
     TANH,
     TRANSPOSE,
 )
-from .shapes import axes as _axes
-from .shapes import index_arg, shape_arg, unbroadcast
 
 __all__ = ["Tensor", "apply", "binary", "constant", "operands", "promote"]
 
 
-class Tensor(InPlaceMethods):
+class Tensor(GraphNode, DataMethods):
     """An n-dimensional array in the computation graph: ``data``, ``grad`` and how it was made.
 
     Args:
@@ -84,7 +84,7 @@ class Tensor(InPlaceMethods):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str = "") -> None:
-        self.data = _as_array(data, dtype, "Tensor")
+        self.data = as_array(data, dtype, "Tensor")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"Tensor: only floating-point tensors can require gradients, got "
                             f"dtype {self.data.dtype} (pass dtype='float32' or 'float64')")
@@ -97,125 +97,9 @@ class Tensor(InPlaceMethods):
         self._version = 0
         self._saved: list[int] | None = None
 
-    # ---- node protocol used by the engine -----------------------------------------------------
-    def _reset_grad(self) -> None:
-        self.grad = None
-
-    def _prepare_backward(self) -> None:
-        """Before a pass: the op's rule will read its inputs' data and this node's own; refuse
-        if any of them was changed in place since the forward pass, then reset the gradient."""
-        if self._version:
-            raise stale_graph_error(self, self, 0)
-        for parent, version in zip(self._prev, self._saved):
-            if parent._version != version:
-                raise stale_graph_error(parent, self, version)
-        self.grad = None
-
-    def _accumulate_grad(self, contribution: Any, fresh: bool = False) -> None:
-        """Add one contribution: sum it back to this shape, cast it to this dtype, then add.
-
-        The engine never writes into a gradient array, so an interior node may keep the array
-        it is given; a leaf keeps a copy, since its ``grad`` is the user's to change, unless
-        the contribution is ``fresh`` (nothing else refers to it).
-        """
-        if not self.requires_grad:
-            return
-        grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
-        owned = (fresh and grad.flags.writeable) or self._op is not None
-        if grad.shape != self.data.shape:
-            made_by = f"the rule of {self._op.name}" if self._op is not None else "a rule"
-            grad, owned = unbroadcast(grad, self.data.shape, made_by), True
-        if grad.dtype != self.data.dtype:
-            grad, owned = grad.astype(self.data.dtype), True
-        anomaly = modes().anomaly
-        if anomaly is not None:
-            check_grad(anomaly, self, grad)
-        if self.grad is None:
-            self.grad = grad if owned else grad.copy()
-        else:
-            self.grad = self.grad + grad
-            if anomaly is not None:  # finite parts can add up to inf
-                check_grad(anomaly, self, self.grad, adding=True)
-
-    def _seed_grad(self, grad: Any) -> np.ndarray:
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require a gradient: no tensor it "
-                               "was computed from has requires_grad=True (or it was made under "
-                               "no_grad())")
-        shape = self.data.shape
-        if grad is None:
-            if self.data.size != 1:
-                raise ValueError(f"backward: a tensor of shape {shape} needs a seed gradient of "
-                                 f"shape {shape}: call backward(grad) with one (only one-element "
-                                 "tensors are seeded with 1), or reduce it first, e.g. .sum()")
-            return np.ones(shape, dtype=self.data.dtype)
-        seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
-        if seed.shape != shape:
-            raise ValueError(f"backward: the seed gradient has shape {seed.shape} but the tensor "
-                             f"has shape {shape}")
-        return seed
-
-    # ---- public API --------------------------------------------------------------------------
-    def backward(self, grad: Any = None) -> None:
-        """Fill in ``grad`` for every tensor this one was computed from (seed: ``grad``, or 1)."""
-        engine.backward(self, grad)
-
-    def zero_grad(self) -> None:
-        """Reset ``grad`` to None for every tensor of this tensor's graph."""
-        engine.zero_grad(self)
-
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf that requires no gradient."""
         return constant(self.data)
-
-    @property
-    def is_leaf(self) -> bool:
-        """True for a tensor no recorded op made (data, parameters, constants), as in PyTorch."""
-        return self._op is None
-
-    def numpy(self) -> np.ndarray:
-        """The data array itself (shared, not copied)."""
-        return self.data
-
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python "
-                             f"number, this one has shape {self.shape}")
-        return self.data.item()
-
-    def tolist(self) -> Any:
-        return self.data.tolist()
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
-
-    @property
-    def ndim(self) -> int:
-        return self.data.ndim
-
-    @property
-    def size(self) -> int:
-        return self.data.size
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __bool__(self) -> bool:
-        return bool(self.data)
-
-    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
-        return np.asarray(self.data, dtype=dtype)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -223,25 +107,6 @@ class Tensor(InPlaceMethods):
         extra += f", op={self._op.name}" if self._op is not None else ""
         extra += f", label={self.label!r}" if self.label else ""
         return f"Tensor({body}, shape={self.shape}, dtype={self.data.dtype}{extra})"
-
-    # comparisons are elementwise and record no graph (their gradient is zero)
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return constant(self.data == _data(other))
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return constant(self.data != _data(other))
-
-    def __lt__(self, other: Any) -> Tensor:
-        return constant(self.data < _data(other))
-
-    def __le__(self, other: Any) -> Tensor:
-        return constant(self.data <= _data(other))
-
-    def __gt__(self, other: Any) -> Tensor:
-        return constant(self.data > _data(other))
-
-    def __ge__(self, other: Any) -> Tensor:
-        return constant(self.data >= _data(other))
 
     # ---- primitives (rules in tensor_ops.py) ---------------------------------------------------
     def _operand(self, other: Any, symbol: str) -> Tensor:
@@ -520,32 +385,6 @@ def operands(a: Any, b: Any, name: str) -> tuple[Tensor, Tensor]:
     if isinstance(b, Tensor):
         return b._operand(a, name), b
     return Tensor(a), Tensor(b)
-
-
-def _data(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
-
-
-def _as_array(data: Any, dtype: Any, where: str) -> np.ndarray:
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype):
-        array = data
-    elif data is None or isinstance(data, str | bytes | dict | set):
-        raise TypeError(f"{where}: expected a numpy array, nested lists or a number, got "
-                        f"{type(data).__name__} {data!r:.60}")
-    else:
-        try:
-            array = np.asarray(data, dtype=dtype)
-        except ValueError as error:
-            raise ValueError(f"{where}: cannot make an array of {type(data).__name__} "
-                             f"{data!r:.60}: {error}") from None
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: expected numbers (a numpy array, nested lists or a number), "
-                        f"got {type(data).__name__} of dtype {array.dtype}")
-    return array
-
-
 
 
 def _apply_to_tensors(op: Op, args: tuple, ctx: Any) -> Tensor:

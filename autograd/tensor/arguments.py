@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axes", "index_arg", "shape_arg", "unbroadcast"]
+__all__ = ["as_array", "axes", "index_arg", "shape_arg", "unbroadcast"]
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], rule: str = "a rule") -> np.ndarray:
@@ -75,3 +75,23 @@ def index_arg(index: Any) -> tuple[Any, bool]:
             advanced = True
         out.append(i)
     return (tuple(out) if isinstance(index, tuple) else out[0]), advanced
+
+
+def as_array(data: Any, dtype: Any, where: str) -> np.ndarray:
+    if isinstance(getattr(data, "data", None), np.ndarray):  # a Tensor: its array
+        data = data.data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype):
+        array = data
+    elif data is None or isinstance(data, str | bytes | dict | set):
+        raise TypeError(f"{where}: expected a numpy array, nested lists or a number, got "
+                        f"{type(data).__name__} {data!r:.60}")
+    else:
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except ValueError as error:
+            raise ValueError(f"{where}: cannot make an array of {type(data).__name__} "
+                             f"{data!r:.60}: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: expected numbers (a numpy array, nested lists or a number), "
+                        f"got {type(data).__name__} of dtype {array.dtype}")
+    return array

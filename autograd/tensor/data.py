@@ -1,8 +1,13 @@
-"""In-place methods (PyTorch's trailing underscore) and the version counter that watches them.
+"""A tensor's data: reading it, comparing it, and changing it in place under a version counter.
 
-``t.add_(x)``, ``t.sub_(x)``, ``t.mul_(x)``, ``t.div_(x)``, ``t.copy_(x)``, ``t.fill_(v)`` and
-``t.zero_()`` change ``t.data`` where it lies, so every view of the array sees the change, and
-return ``t``. They record no graph: they are for updates (an optimizer step, loading weights).
+Reading: ``numpy()`` (the array itself), ``item()``, ``tolist()``, ``shape``, ``dtype``,
+``ndim``, ``size``, and numpy's array protocol. Comparisons (``==``, ``<`` ...) are elementwise
+and give boolean tensors that record no graph.
+
+In-place methods (PyTorch's trailing underscore): ``t.add_(x)``, ``t.sub_(x)``, ``t.mul_(x)``,
+``t.div_(x)``, ``t.copy_(x)``, ``t.fill_(v)`` and ``t.zero_()`` change ``t.data`` where it lies,
+so every view of the array sees the change, and return ``t``. They record no graph: they are for
+updates (an optimizer step, loading weights).
 
 Each of them increases the tensor's version counter, ``t._version``. A graph node remembers the
 versions of the tensors its rule reads, and ``backward()`` refuses to run through a tensor that
@@ -34,17 +39,83 @@ import numpy as np
 
 from ..engine import modes
 
-__all__ = ["InPlaceMethods", "stale_graph_error"]
+__all__ = ["DataMethods", "stale_graph_error"]
 
 
-class InPlaceMethods:
-    """The in-place methods of :class:`autograd.Tensor` (a base class that keeps them apart)."""
+class DataMethods:
+    """The data side of :class:`autograd.Tensor` (a base class that keeps it apart): reading
+    the array, elementwise comparisons, and the in-place methods."""
 
     __slots__ = ()
     data: np.ndarray
     label: str
     requires_grad: bool
     _version: int
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, not copied)."""
+        return self.data
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"number, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        return np.asarray(self.data, dtype=dtype)
+
+    # comparisons are elementwise and record no graph (their gradient is zero)
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        return type(self)(self.data == _value(other))
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        return type(self)(self.data != _value(other))
+
+    def __lt__(self, other: Any) -> Any:
+        return type(self)(self.data < _value(other))
+
+    def __le__(self, other: Any) -> Any:
+        return type(self)(self.data <= _value(other))
+
+    def __gt__(self, other: Any) -> Any:
+        return type(self)(self.data > _value(other))
+
+    def __ge__(self, other: Any) -> Any:
+        return type(self)(self.data >= _value(other))
+
+    # ---- in-place methods: they record no graph and count the change ---------------------------
 
     def add_(self, other: Any, alpha: float = 1) -> Any:
         """``data += alpha * other``, in place; returns self."""
@@ -116,7 +187,7 @@ class InPlaceMethods:
 
 
 def _value(x: Any) -> Any:
-    return x.data if isinstance(x, InPlaceMethods) else x
+    return x.data if isinstance(x, DataMethods) else x
 
 
 def stale_graph_error(changed: Any, saved_by: Any, saved: int) -> RuntimeError:
