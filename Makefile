@@ -46,7 +46,7 @@ lint: $(VENV)/.lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-# Install PyTorch, micrograd and ONNX so that `make test` runs the cross-checks against them.
+# Install PyTorch and micrograd (and ONNX) so that `make test` runs the cross-checks against them.
 crosscheck: $(VENV)/.crosscheck
 
 # Benchmarks run on demand, never in the tests: each prints ratios against its peers in one run.

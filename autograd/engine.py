@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import Any, NamedTuple
+
+from .ops import GradientShapeError
 
 __all__ = [
     "Modes", "backward", "enable_grad", "is_grad_enabled", "is_recording_scopes", "modes",
@@ -50,6 +52,10 @@ class Modes(NamedTuple):
         scope_stack: the modules (or names) entered with :func:`scope`, innermost last.
         anomaly: while ``autograd.detect_anomaly()`` is active, its state (where each node was
             made, the node whose rule the backward pass is applying); else None.
+
+    The record is immutable, but the dict of ``scopes`` and the anomaly state it points to are
+    not: a task or thread started with a copy of this context (an asyncio task,
+    ``asyncio.to_thread``) shares them with the block that made them.
     """
 
     grad: bool = True
@@ -66,13 +72,16 @@ modes = _MODES.get
 
 @contextmanager
 def changed_modes(**changes: Any) -> Iterator[Modes]:
-    """Run the body with some modes changed in this thread only; restore them afterwards."""
-    new = _MODES.get()._replace(**changes)
-    token = _MODES.set(new)
+    """Run the body with some modes changed in this thread only; then put back the modes it
+    changed, and only those (blocks may end out of order, say when a generator that entered
+    ``no_grad()`` is closed inside ``detect_anomaly()``)."""
+    before = _MODES.get()
+    new = before._replace(**changes)
+    _MODES.set(new)
     try:
         yield new
     finally:
-        _MODES.reset(token)
+        _MODES.set(_MODES.get()._replace(**{name: getattr(before, name) for name in changes}))
 
 
 def is_grad_enabled() -> bool:
@@ -80,7 +89,7 @@ def is_grad_enabled() -> bool:
     return _MODES.get().grad
 
 
-def no_grad() -> Any:
+def no_grad() -> AbstractContextManager[Modes]:
     """Context manager under which operations record no graph (evaluation, parameter updates).
 
     It applies to the running thread only, as PyTorch's ``torch.no_grad``.
@@ -95,7 +104,7 @@ def no_grad() -> Any:
     return changed_modes(grad=False)
 
 
-def enable_grad() -> Any:
+def enable_grad() -> AbstractContextManager[Modes]:
     """Context manager that records the graph again inside a :func:`no_grad` block."""
     return changed_modes(grad=True)
 
@@ -207,29 +216,33 @@ def _run(root: Any, grad: Any, order: Sequence[Any] | None, record: bool,
     if anomaly is not None:
         anomaly.node = None
     root._accumulate_grad(root._seed_grad(grad), True)
-    for node in reversed(order):
-        op = node._op
-        if op is None:
-            continue
-        if anomaly is not None:
-            anomaly.node = node
-        upstream = node.grad
-        if op.local is None:  # a vector-Jacobian product gives the contributions directly
-            local, contributions = None, op.vjp(node, upstream)
-        else:
-            local = op.local(node)  # a local derivative of None: that parent needs no gradient
-            if not record:  # the fast path: multiply and accumulate, nothing kept
-                for parent, d in zip(node._prev, local):
-                    if d is not None:
-                        parent._accumulate_grad(upstream * d, True)  # a new product
+    node = root
+    try:
+        for node in reversed(order):
+            op = node._op
+            if op is None:
                 continue
-            contributions = tuple(None if d is None else upstream * d for d in local)
-        fresh = op.fresh_vjp and not record  # a recorded step keeps its contributions
-        for parent, contribution in zip(node._prev, contributions):
-            if contribution is not None:
-                parent._accumulate_grad(contribution, fresh)
-        if record:
-            yield node, upstream, local, tuple(contributions)
+            if anomaly is not None:
+                anomaly.node = node
+            upstream = node.grad
+            if op.local is None:  # a vector-Jacobian product gives the contributions directly
+                local, contributions = None, op.vjp(node, upstream)
+            else:
+                local = op.local(node)  # a local derivative of None: no gradient for that parent
+                if not record:  # the fast path: multiply and accumulate, nothing kept
+                    for parent, d in zip(node._prev, local):
+                        if d is not None:
+                            parent._accumulate_grad(upstream * d, True)  # a new product
+                    continue
+                contributions = tuple(None if d is None else upstream * d for d in local)
+            fresh = op.fresh_vjp and not record  # a recorded step keeps its contributions
+            for parent, contribution in zip(node._prev, contributions):
+                if contribution is not None:
+                    parent._accumulate_grad(contribution, fresh)
+            if record:
+                yield node, upstream, local, tuple(contributions)
+    except GradientShapeError as error:  # name the rule that gave it: the op of this node
+        raise GradientShapeError(error.grad_shape, error.shape, node._op.name) from None
 
 
 def zero_grad(root: Any) -> None:

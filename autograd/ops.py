@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
-    "KINDS", "DivisionByZeroError", "DomainError", "Op", "OverflowDomainError",
+    "KINDS", "DivisionByZeroError", "DomainError", "GradientShapeError", "Op",
+    "OverflowDomainError",
     "define_builtin_op", "define_op", "get_op", "list_builtin_ops", "list_ops", "register_kind",
     "remove_op",
 ]
@@ -47,6 +48,18 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
 
 class OverflowDomainError(DomainError, OverflowError):
     """The result does not fit in a float (e.g. ``exp(1000)``)."""
+
+
+class GradientShapeError(ValueError):
+    """A gradient rule gave a contribution that cannot be summed back to its parent's shape
+    (a bug in the rule): ``rule`` names its op once the engine knows it."""
+
+    def __init__(self, grad_shape: tuple[int, ...], shape: tuple[int, ...],
+                 rule: str | None = None) -> None:
+        self.grad_shape, self.shape, self.rule = tuple(grad_shape), tuple(shape), rule
+        by = f"the rule of {rule}" if rule else "a rule"
+        super().__init__(f"backward: {by} gave a gradient of shape {self.grad_shape}, which "
+                         f"cannot be summed back to the tensor's shape {self.shape}")
 
 
 class Op:

@@ -40,6 +40,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import nn
+from autograd.tensor import keep_freed_memory_for_training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "mnist"))
@@ -73,7 +74,7 @@ class GlassgradRun:
         (x_train, y_train), (x_test, y_test) = self.data
         history = nn.fit(self.model, x_train, y_train, "cross_entropy", self.optimizer, epochs=1,
                          batch_size=self.batch_size, verbose=1 if self.progress else 0,
-                         rng=self.rng)
+                         rng=self.rng, keep_freed_memory=False)  # main() decided it
         start = time.perf_counter()
         acc = nn.evaluate(self.model, x_test, y_test, "cross_entropy", metrics=["accuracy"],
                           batch_size=500)["accuracy"]
@@ -198,7 +199,13 @@ def main(argv: list[str] | None = None) -> None:
                              "(x - 0.1307) / 0.3081)")
     parser.add_argument("--only", choices=["glassgrad", "pytorch"], default=None)
     parser.add_argument("--progress", action="store_true", help="tqdm bars for glassgrad")
+    parser.add_argument("--malloc-defaults", action="store_true",
+                        help="leave glibc's malloc settings alone; by default freed memory is "
+                             "kept for reuse as nn.fit does, for both libraries (they share the "
+                             "process's malloc)")
     args = parser.parse_args(argv)
+    if not args.malloc_defaults:
+        keep_freed_memory_for_training()  # before either library trains, as nn.fit would
 
     if not os.path.isdir(args.data):
         parser.error(f"no MNIST directory at {args.data}; pass --data")

@@ -34,7 +34,8 @@ _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
 
 def _check_model(owner: str, model: Any) -> list[tuple[str, Any]]:
     if not callable(getattr(model, "named_parameters", None)) or isinstance(model, type):
-        raise TypeError(f"{owner}: expected an nn.Module, got {type(model).__name__}")
+        raise TypeError(f"{owner}: expected an nn.Module (a model with named_parameters()), "
+                        f"got {type(model).__name__}")
     named = model.named_parameters()
     seen: set[str] = set()
     for name, _ in named:
@@ -142,6 +143,9 @@ def load_weights(model: Any, path: str | os.PathLike) -> None:
         if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
             raise ValueError(f"load_weights: parameter {name!r} has dtype {arr.dtype} in {path}; "
                              "expected real numbers")
+        if not isinstance(p, Value) and not p.data.flags.writeable:
+            raise ValueError(f"load_weights: parameter {name!r} of the model is read-only (its "
+                             "data is a read-only array); nothing was loaded")
     with no_grad():
         for name, p in named:
             if isinstance(p, Value):

@@ -12,7 +12,8 @@ which keeps the variance of activations and of gradients roughly constant from l
 (fan_in = in_features, or in_channels * kh * kw for a convolution; fan_out likewise). Biases start
 at zero. ``init="he_uniform"`` gives He's limit sqrt(6 / fan_in), suited to deep ReLU stacks.
 The draw comes from ``rng`` (a ``numpy.random.Generator`` or an int seed) or, when ``rng`` is None,
-from numpy's global generator, so ``np.random.seed(0)`` makes a model reproducible.
+from a generator seeded from numpy's global one, so ``np.random.seed(0)`` makes a model
+reproducible.
 
 **Shapes for summary().** ``output_shape(input_shape)`` follows Keras: ``input_shape`` is one
 sample's shape, e.g. ``(1, 28, 28)``, or starts with None for the batch axis; the output starts
@@ -110,7 +111,8 @@ class Dense(Module):
         in_features: size of each input sample's last axis.
         out_features: size of each output sample's last axis.
         init: ``"glorot_uniform"`` (default) or ``"he_uniform"``; see the module docstring.
-        rng: a numpy Generator or int seed for the initial weights (default: ``np.random``).
+        rng: a numpy Generator or int seed for the initial weights (default: a generator
+            seeded from numpy's global one, so ``np.random.seed`` makes a model repeat).
     """
 
     def __init__(self, in_features: int, out_features: int, init: str = "glorot_uniform",

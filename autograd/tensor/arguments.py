@@ -17,19 +17,21 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import GradientShapeError
+
 __all__ = ["as_array", "axes", "index_arg", "shape_arg", "unbroadcast"]
 
 
-def unbroadcast(grad: np.ndarray, shape: tuple[int, ...], rule: str = "a rule") -> np.ndarray:
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum a gradient of a broadcast shape back to ``shape`` (the one place for this).
 
     Extra leading axes are summed away, and so are axes where ``shape`` has size 1. A gradient
-    that cannot have come from broadcasting ``shape`` is a ValueError naming ``rule``.
+    that cannot have come from broadcasting ``shape`` is a :class:`GradientShapeError` (the
+    engine adds which op's rule gave it).
     """
     extra = grad.ndim - len(shape)
     if extra < 0 or any(s != 1 and s != g for s, g in zip(shape, grad.shape[extra:])):
-        raise ValueError(f"backward: {rule} gave a gradient of shape {grad.shape}, which cannot "
-                         f"be summed back to the tensor's shape {shape}")
+        raise GradientShapeError(grad.shape, shape)
     summed = tuple(range(extra)) + tuple(extra + i for i, s in enumerate(shape)
                                          if s == 1 and grad.shape[extra + i] != 1)
     return grad.sum(axis=summed, keepdims=True).reshape(shape)

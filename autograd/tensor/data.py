@@ -9,9 +9,12 @@ In-place methods (PyTorch's trailing underscore): ``t.add_(x)``, ``t.sub_(x)``, 
 so every view of the array sees the change, and return ``t``. They record no graph: they are for
 updates (an optimizer step, loading weights).
 
-Each of them increases the tensor's version counter, ``t._version``. A graph node remembers the
-versions of the tensors its rule reads, and ``backward()`` refuses to run through a tensor that
-has changed since, as PyTorch does: the gradient would be that of values the graph never saw.
+Each of them increases the tensor's version counter, ``t._version``, which tensors sharing its
+memory share (``detach()``, reshapes, transposes, slices: ``w[0].zero_()`` counts for ``w``). A
+graph node remembers the versions of its inputs and its own, and ``backward()`` refuses to run
+through a tensor that has changed since, as PyTorch does: the gradient would be that of values
+the graph never saw. Changing the array directly (``t.data -= ...``, or through ``t.numpy()``)
+is not counted.
 
 While a graph is being recorded (outside ``no_grad()``), a tensor that requires a gradient
 cannot be changed in place; put updates under ``with no_grad():`` as the optimizers do.
@@ -33,13 +36,15 @@ RuntimeError: backward: an unnamed tensor of shape (3,), saved by mul for the ba
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..engine import modes
 
 __all__ = ["DataMethods", "stale_graph_error"]
+
+T = TypeVar("T", bound="DataMethods")
 
 
 class DataMethods:
@@ -50,7 +55,12 @@ class DataMethods:
     data: np.ndarray
     label: str
     requires_grad: bool
-    _version: int
+    _counter: list[int]
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has had (PyTorch's name)."""
+        return self._counter[0]
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied)."""
@@ -117,37 +127,37 @@ class DataMethods:
 
     # ---- in-place methods: they record no graph and count the change ---------------------------
 
-    def add_(self, other: Any, alpha: float = 1) -> Any:
+    def add_(self: T, other: Any, alpha: float = 1) -> T:
         """``data += alpha * other``, in place; returns self."""
         value = _value(other)
         return self._change("add_", np.add, value if alpha == 1 else np.multiply(value, alpha))
 
-    def sub_(self, other: Any, alpha: float = 1) -> Any:
+    def sub_(self: T, other: Any, alpha: float = 1) -> T:
         """``data -= alpha * other``, in place; returns self."""
         value = _value(other)
         return self._change("sub_", np.subtract, value if alpha == 1 else np.multiply(value, alpha))
 
-    def mul_(self, other: Any) -> Any:
+    def mul_(self: T, other: Any) -> T:
         """``data *= other``, in place; returns self."""
         return self._change("mul_", np.multiply, _value(other))
 
-    def div_(self, other: Any) -> Any:
+    def div_(self: T, other: Any) -> T:
         """``data /= other``, in place (true division: float tensors only); returns self."""
         return self._change("div_", np.true_divide, _value(other))
 
-    def copy_(self, source: Any) -> Any:
+    def copy_(self: T, source: Any) -> T:
         """Copy ``source`` (broadcast to this shape, cast to this dtype) into ``data``."""
         return self._change("copy_", None, _value(source))
 
-    def fill_(self, value: float) -> Any:
+    def fill_(self: T, value: float) -> T:
         """Set every element to ``value``; returns self."""
         return self._change("fill_", None, value)
 
-    def zero_(self) -> Any:
+    def zero_(self: T) -> T:
         """Set every element to 0; returns self."""
         return self._change("zero_", None, 0)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Any:
+    def requires_grad_(self: T, requires_grad: bool = True) -> T:
         """Switch gradient tracking of a leaf on (or off); returns self."""
         if getattr(self, "_op", None) is not None:
             raise RuntimeError("requires_grad_: only leaves (tensors no recorded op made) can "
@@ -158,7 +168,7 @@ class DataMethods:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def _change(self, name: str, ufunc: Callable[..., Any] | None, value: Any) -> Any:
+    def _change(self: T, name: str, ufunc: Callable[..., Any] | None, value: Any) -> T:
         if self.requires_grad and modes().grad:
             what = repr(self.label) if self.label else "this tensor"
             raise RuntimeError(
@@ -180,9 +190,11 @@ class DataMethods:
                 ufunc(self.data, value, out=self.data, casting="same_kind")
         except TypeError as error:  # e.g. a float into an integer tensor
             raise TypeError(f"{name}: {error} (the tensor's dtype is {dtype})") from None
+        except OverflowError as error:  # e.g. -1 into an unsigned tensor
+            raise OverflowError(f"{name}: {error} (the tensor's dtype is {dtype})") from None
         except ValueError as error:  # e.g. read-only data
             raise ValueError(f"{name}: {error} (tensor of shape {shape})") from None
-        self._version += 1
+        self._counter[0] += 1
         return self
 
 

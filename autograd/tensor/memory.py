@@ -18,9 +18,9 @@ the process stays at its peak size instead of shrinking; :func:`release_freed_me
 kept memory back when you are done (like ``torch.cuda.empty_cache()``). The setting belongs to
 the whole process (every library in it uses the same ``malloc``), so importing glassgrad never
 changes it: training turns it on. ``nn.fit`` calls :func:`keep_freed_memory_for_training`
-(unless ``fit(..., keep_freed_memory=False)``), and so do the benchmarks (unless
-``--malloc-defaults``); the environment variable ``GLASSGRAD_KEEP_FREED_MEMORY=0`` turns it off
-for all of them. Without glibc (macOS, Windows, Alpine's musl) nothing changes.
+(unless ``fit(..., keep_freed_memory=False)``), and so do the tensor and MNIST benchmarks
+(unless ``--malloc-defaults``); the environment variable ``GLASSGRAD_KEEP_FREED_MEMORY=0`` turns
+it off for all of them. Without glibc (macOS, Windows, Alpine's musl) nothing changes.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ class GraphNode:
     requires_grad: bool
     _prev: tuple[Any, ...]
     _op: Any
-    _version: int
+    _counter: list[int]
     _saved: list[int] | None
 
     # ---- node protocol used by the engine -----------------------------------------------------
@@ -41,10 +41,11 @@ class GraphNode:
     def _prepare_backward(self) -> None:
         """Before a pass: the op's rule will read its inputs' data and this node's own; refuse
         if any of them was changed in place since the forward pass, then reset the gradient."""
-        if self._version:
-            raise stale_graph_error(self, self, 0)
-        for parent, version in zip(self._prev, self._saved):
-            if parent._version != version:
+        saved = self._saved  # the parents' versions, then this node's own
+        if self._counter[0] != saved[-1]:
+            raise stale_graph_error(self, self, saved[-1])
+        for parent, version in zip(self._prev, saved):
+            if parent._counter[0] != version:
                 raise stale_graph_error(parent, self, version)
         self.grad = None
 
@@ -60,8 +61,7 @@ class GraphNode:
         grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
         owned = (fresh and grad.flags.writeable) or self._op is not None
         if grad.shape != self.data.shape:
-            made_by = f"the rule of {self._op.name}" if self._op is not None else "a rule"
-            grad, owned = unbroadcast(grad, self.data.shape, made_by), True
+            grad, owned = unbroadcast(grad, self.data.shape), True
         if grad.dtype != self.data.dtype:
             grad, owned = grad.astype(self.data.dtype), True
         anomaly = modes().anomaly

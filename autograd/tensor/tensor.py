@@ -74,10 +74,12 @@ class Tensor(GraphNode, DataMethods):
 
     ``grad`` is None until a backward pass reaches the tensor, then an array of its shape; leaves
     accumulate it across passes until it is reset (``t.grad = None`` or :meth:`zero_grad`).
-    ``_version`` counts the in-place changes of ``data`` made through the tensor's methods.
+    ``_version`` counts the in-place changes of ``data`` made through the tensor's methods; a
+    tensor that shares its base's memory (``detach()``, a reshape, a transpose, a slice, or
+    ``Tensor(t)``) shares its counter too, as in PyTorch.
     """
 
-    __slots__ = ("data", "grad", "label", "requires_grad", "_prev", "_op", "_ctx", "_version",
+    __slots__ = ("data", "grad", "label", "requires_grad", "_prev", "_op", "_ctx", "_counter",
                  "_saved")
     __hash__ = object.__hash__  # nodes hash by identity: elementwise == never bothers the engine
     __array_ufunc__ = None  # ndarray (op) Tensor calls the Tensor's reflected operator
@@ -94,12 +96,15 @@ class Tensor(GraphNode, DataMethods):
         self._prev: tuple[Tensor, ...] = ()
         self._op: Op | None = None
         self._ctx: Any = None
-        self._version = 0
+        self._counter = [0]  # one box, shared with views of the same memory
         self._saved: list[int] | None = None
+        if isinstance(data, Tensor) and self.data is data.data:
+            self._counter = data._counter
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) as a new leaf that requires no gradient."""
-        return constant(self.data)
+        """The same data (shared, not copied) as a new leaf that requires no gradient (it shares
+        the version counter too: an in-place change through it is one of this tensor's)."""
+        return _view(constant(self.data), self)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
@@ -108,7 +113,7 @@ class Tensor(GraphNode, DataMethods):
         extra += f", label={self.label!r}" if self.label else ""
         return f"Tensor({body}, shape={self.shape}, dtype={self.data.dtype}{extra})"
 
-    # ---- primitives (rules in tensor_ops.py) ---------------------------------------------------
+    # ---- primitives (rules in ops.py) ---------------------------------------------------
     def _operand(self, other: Any, symbol: str) -> Tensor:
         """``other`` as a Tensor; a Python or numpy number takes this tensor's dtype if it fits
         (``float32 * 2.0`` stays float32), following numpy's rules for Python scalars."""
@@ -192,7 +197,7 @@ class Tensor(GraphNode, DataMethods):
         except ValueError:
             raise ValueError(f"reshape: cannot reshape shape {self.shape} ({self.size} "
                              f"elements) into {new}") from None
-        return apply(RESHAPE, data, (self,), new)
+        return _view(apply(RESHAPE, data, (self,), new), self)
 
     def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         """Permute the axes (numpy's rule): no argument reverses them, as ``.T`` does."""
@@ -202,7 +207,7 @@ class Tensor(GraphNode, DataMethods):
         if sorted(norm) != list(range(ndim)):
             raise ValueError(f"transpose: axes {perm} are not a permutation of the {ndim} axes "
                              f"of shape {self.shape}")
-        return apply(TRANSPOSE, self.data.transpose(norm), (self,), norm)
+        return _view(apply(TRANSPOSE, self.data.transpose(norm), (self,), norm), self)
 
     def __getitem__(self, index: Any) -> Tensor:
         """Basic indexing and slicing (a view), and integer-array indexing like
@@ -212,8 +217,8 @@ class Tensor(GraphNode, DataMethods):
             data = self.data[index]
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor of shape {self.shape})") from None
-        ctx = (index, advanced)
-        return apply(GETITEM, data, (self,), ctx)
+        out = apply(GETITEM, data, (self,), (index, advanced))
+        return out if advanced else _view(out, self)  # integer arrays copy; slices are views
 
     # ---- derived operations: compositions of the primitives -----------------------------------
     def __neg__(self) -> Tensor:  # -self
@@ -285,13 +290,14 @@ def apply(op: Op, data: Any, parents: tuple, ctx: Any = None) -> Tensor:
             if p.requires_grad:
                 needed = True
                 break
-    out._version = 0
+    out._counter = [0]
     if needed:
         out.requires_grad = True
         out._prev = parents
         out._op = op
         out._ctx = ctx
-        out._saved = [p._version for p in parents]
+        out._saved = [p._counter[0] for p in parents]  # and this node's own, last:
+        out._saved.append(0)
         if current.scopes is not None:
             note_scope(out, current)
     else:
@@ -305,11 +311,21 @@ def apply(op: Op, data: Any, parents: tuple, ctx: Any = None) -> Tensor:
     return out
 
 
+def _view(out: Tensor, base: Tensor) -> Tensor:
+    """``out`` shares ``base``'s version counter when it shares its memory (as PyTorch's views
+    do), so an in-place change through either is seen by every graph that saved the other."""
+    if np.may_share_memory(out.data, base.data):
+        out._counter = base._counter
+        if out._saved is not None:
+            out._saved[-1] = base._counter[0]
+    return out
+
+
 def constant(data: np.ndarray) -> Tensor:
     """A leaf holding ``data`` (not copied) that requires no gradient."""
     out = Tensor.__new__(Tensor)
     out.data, out.grad, out.label, out.requires_grad = data, None, "", False
-    out._prev, out._op, out._ctx, out._version, out._saved = (), None, None, 0, None
+    out._prev, out._op, out._ctx, out._counter, out._saved = (), None, None, [0], None
     return out
 
 

@@ -120,3 +120,19 @@ def test_asyncio_tasks_keep_their_own_grad_mode() -> None:
         return here, await task
 
     assert asyncio.run(main()) == (True, False)
+
+
+def test_modes_left_out_of_order_put_back_only_what_each_changed() -> None:
+    """A generator that entered no_grad() and is closed inside detect_anomaly(): each block
+    restores its own mode, not the whole record it saw."""
+    def inside_no_grad():
+        with no_grad():
+            yield
+
+    paused = inside_no_grad()
+    next(paused)
+    assert not is_grad_enabled()
+    with detect_anomaly():
+        paused.close()  # leaves no_grad: grad mode back on, anomaly mode still on
+        assert is_grad_enabled() and autograd.engine.modes().anomaly is not None
+    assert is_grad_enabled() and autograd.engine.modes().anomaly is None

@@ -125,6 +125,17 @@ def test_shape_mismatch_names_the_parameter_and_changes_nothing(tmp_path, tensor
     assert same(snapshot(b), before)  # 'weight', checked first, was not assigned either
 
 
+def test_a_read_only_parameter_is_refused_before_anything_is_loaded(tmp_path, tensor_model):
+    a, b = tensor_model(0), tensor_model(1)
+    path = tmp_path / "w.npz"
+    save_weights(a, path)
+    b.bias.data.flags.writeable = False  # checked after 'weight', which must stay as it was
+    before = snapshot(b)
+    with pytest.raises(ValueError, match="parameter 'bias' of the model is read-only"):
+        load_weights(b, path)
+    assert same(snapshot(b), before)
+
+
 def test_pickled_or_non_npz_files_are_refused(tmp_path):
     model = MLP(1, [1])
     path = tmp_path / "w.npz"

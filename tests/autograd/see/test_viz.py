@@ -349,3 +349,24 @@ def test_real_tensors_when_present() -> None:
     assert gradcheck_graph(loss) == []
     assert len(backward_frames(loss)) == 1 + sum(
         1 for n in autograd.topological_order(loss) if n._op is not None)
+
+
+def test_a_rule_giving_the_wrong_shape_is_named_by_backward_and_found_by_gradcheck_graph() -> None:
+    import numpy as np
+    import pytest
+
+    from autograd import Tensor
+    from autograd.ops import GradientShapeError
+
+    rowsum = define_op("bad_rowsum", lambda a: a.sum(axis=0), kind="tensor", replace=True,
+                       local=lambda node: (np.ones(node.data.shape),),  # should be the input's
+                       math="f(a) = sum of a over rows;  df/da = 1 (given in the wrong shape)")
+    try:
+        x = Tensor(np.ones((3, 4)), requires_grad=True)
+        y = rowsum(x.exp())  # exp's output receives the misfit: the rule at fault is rowsum's
+        with pytest.raises(GradientShapeError, match=r"the rule of bad_rowsum gave a gradient "
+                                                     r"of shape \(4,\)"):
+            y.sum().backward()
+        assert [bad.op.name for bad in gradcheck_graph(y.sum())] == ["bad_rowsum"]
+    finally:
+        remove_op("bad_rowsum", "tensor")

@@ -87,3 +87,31 @@ def test_micrograd_style_updates_between_passes_keep_working() -> None:
         v.data -= 0.1 * v.grad
     assert w._version == 0 and abs(v.data - 0.5 * 0.8 ** 3) < 1e-12
     np.testing.assert_allclose(w.data, np.array([1.0, -2.0]) * 0.8 ** 3)
+
+
+def test_tensors_sharing_memory_share_the_version_counter() -> None:
+    w = Tensor(np.ones((2, 3)), requires_grad=True, label="w")
+    loss = (w * w).sum()
+    with no_grad():
+        w[0].zero_()  # a row of w: a view, so a change of w (as in PyTorch)
+    assert w._version == 1 and w.data[0].tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="'w' of shape \\(2, 3\\), saved by mul"):
+        loss.backward()
+    for view in (w.detach(), w.reshape(6), w.T, w[:, 1:], Tensor(w)):
+        before = w._version
+        with no_grad():
+            view.add_(0.0)
+        assert w._version == before + 1 == view._version
+    copy = w[np.array([0, 1])]  # integer arrays copy: a counter of its own
+    with no_grad():
+        copy.add_(1)
+    assert copy._version == 1 and w._version == 6
+
+
+def test_inplace_errors_name_the_method_and_the_dtype() -> None:
+    with pytest.raises(OverflowError, match="add_: .* \\(the tensor's dtype is uint8\\)"):
+        Tensor(np.array([1, 2], np.uint8)).add_(-1)
+    frozen = np.ones(2)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match="zero_: .*read-only"):
+        Tensor(frozen).zero_()
