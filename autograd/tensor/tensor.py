@@ -6,9 +6,9 @@ live in ``ops.py``, ``conv.py`` and ``pool.py``; the engine (``autograd/engine.p
 one that drives :class:`autograd.Value`.
 
 Each tensor carries a version counter, ``_version``, which in-place methods (``add_``,
-``copy_`` ...), and so the optimizers and weight loading, increase. A node remembers its inputs'
-versions, and ``backward()`` refuses a graph whose saved tensors have changed since, as PyTorch
-does, instead of computing the gradient of weights that are no longer there.
+``copy_`` ...), and so the optimizers and weight loading, increase; tensors sharing memory share
+it. A node remembers its inputs' versions and its own, and ``backward()`` refuses a graph whose
+saved tensors have changed since, as PyTorch does, instead of mixing old and new values.
 
 >>> w = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> x = Tensor([1.0, -1.0])
