@@ -8,8 +8,10 @@
 
 The package is in layers, and the arrows point one way (``make lint`` checks them):
 
-- the core, here: ``engine`` (order, backward passes, modes), ``ops`` (the op table), ``value``
-  (:class:`Value`), ``gradcheck``, ``testing`` (hypothesis strategies);
+- the core, here: ``engine`` (order, backward passes, :func:`grad`, modes), ``ops`` (the op
+  table), ``value`` (:class:`Value`), ``gradcheck`` (``gradcheck``, ``gradgradcheck``),
+  ``testing`` (hypothesis strategies); ``functional`` (jacobian, hessian, vjp, jvp, hvp, on
+  Values and Tensors) sits on top of the core and ``tensor/``;
 - ``tensor/``: :class:`Tensor`, its op rows, the network ops, anomaly mode, memory tuning;
 - ``see/``: drawings, frames, the walker, the player, rule checks. Its names (``draw``,
   ``walk``, ``save_html``, ``backward_steps`` ...) are loaded on first use, so importing
@@ -20,10 +22,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import see
+from . import functional, see
 from .engine import (
     backward,
     enable_grad,
+    grad,
     is_grad_enabled,
     is_recording_scopes,
     no_grad,
@@ -32,7 +35,7 @@ from .engine import (
     topological_order,
     zero_grad,
 )
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     DivisionByZeroError,
     DomainError,
@@ -46,6 +49,7 @@ from .ops import (
 from .tensor import (
     AnomalyError,
     Tensor,
+    broadcast_to,
     concatenate,
     detect_anomaly,
     keep_freed_memory,
@@ -58,11 +62,11 @@ from .value import Value
 
 __all__ = [
     "AnomalyError", "DivisionByZeroError", "DomainError", "GradcheckError", "Op",
-    "OverflowDomainError", "Tensor", "Value", "backward", "concatenate", "define_op",
-    "detect_anomaly", "enable_grad", "get_op", "gradcheck", "is_grad_enabled",
-    "is_recording_scopes", "keep_freed_memory", "list_ops", "maximum", "no_grad",
-    "record_scopes", "release_freed_memory", "remove_op", "scope", "stack", "topological_order",
-    "where", "zero_grad", *see.HOMES,
+    "OverflowDomainError", "Tensor", "Value", "backward", "broadcast_to", "concatenate",
+    "define_op", "detect_anomaly", "enable_grad", "functional", "get_op", "grad", "gradcheck",
+    "gradgradcheck", "is_grad_enabled", "is_recording_scopes", "keep_freed_memory", "list_ops",
+    "maximum", "no_grad", "record_scopes", "release_freed_memory", "remove_op", "scope", "stack",
+    "topological_order", "where", "zero_grad", *see.HOMES,
 ]
 
 

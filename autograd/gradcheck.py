@@ -1,4 +1,4 @@
-"""gradcheck: compare the engine's gradients with central finite differences.
+"""gradcheck and gradgradcheck: compare the engine's derivatives with central finite differences.
 
 For every input element x_i, the numerical derivative is
 
@@ -7,6 +7,10 @@ For every input element x_i, the numerical derivative is
 computed in float64, and it must agree with backpropagation within ``atol + rtol * |numeric|``
 (PyTorch's defaults: eps 1e-6, atol 1e-5, rtol 1e-3). For an output with several elements the
 whole Jacobian is compared, one backward pass per output element.
+
+:func:`gradgradcheck` does the same one level up: the first derivatives ``g(x) = v^T df/dx``
+(for a fixed random ``v``) are differentiated by the recorded backward pass
+(``grad(..., create_graph=True)``) and by central differences of ``g`` itself.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import numpy as np
 
 from . import engine
 
-__all__ = ["GradcheckError", "gradcheck", "jacobians"]
+__all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "jacobians", "second_jacobians"]
 
 
 class GradcheckError(RuntimeError):
@@ -118,8 +122,15 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: flo
     ...
     autograd.gradcheck.GradcheckError: gradcheck: 1 of 1 gradient entries disagree ...
     """
+    return _compare("gradcheck", "gradient", ("input", "out", "elem"),
+                    jacobians(fn, inputs, eps).items(), eps, atol, rtol, raise_exception)
+
+
+def _compare(name: str, what: str, columns: tuple[str, str, str], pairs: Any, eps: float,
+             atol: float, rtol: float, raise_exception: bool) -> bool:
+    """Compare (analytic, numeric) matrices, keyed by input; report the worst disagreements."""
     rows, total = [], 0
-    for i, (analytic, numeric) in jacobians(fn, inputs, eps).items():
+    for i, (analytic, numeric) in pairs:
         error = np.abs(analytic - numeric)
         bad = error > atol + rtol * np.abs(numeric)
         total += analytic.size
@@ -130,9 +141,89 @@ def gradcheck(fn: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: flo
     if not raise_exception:
         return False
     rows.sort(reverse=True)
-    lines = [f"gradcheck: {len(rows)} of {total} gradient entries disagree "
+    a, b, c = columns
+    lines = [f"{name}: {len(rows)} of {total} {what} entries disagree "
              f"(eps={eps:g}, atol={atol:g}, rtol={rtol:g}); the worst:",
-             f"{'input':>6} {'out':>5} {'elem':>5} {'analytic':>14} {'numeric':>14} {'error':>11}"]
-    for error, i, k, j, a, n in rows[:10]:
-        lines.append(f"{i:>6} {k:>5} {j:>5} {a:>14.6g} {n:>14.6g} {error:>11.3g}")
+             f"{a:>6} {b:>5} {c:>5} {'analytic':>14} {'numeric':>14} {'error':>11}"]
+    for error, i, k, j, x, n in rows[:10]:
+        lines.append(f"{i:>6} {k:>5} {j:>5} {x:>14.6g} {n:>14.6g} {error:>11.3g}")
     raise GradcheckError("\n".join(lines))
+
+
+def _first_derivatives(fn: Callable[..., Any], inputs: Sequence[Any], checked: list[int],
+                       seed: Any, create_graph: bool) -> list[Any]:
+    """``v^T df/dx`` for each checked input (None where f does not depend on it)."""
+    out = fn(*inputs)
+    return list(engine.grad(out, [inputs[i] for i in checked], grad_outputs=seed,
+                            create_graph=create_graph, allow_unused=True))
+
+
+def second_jacobians(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
+                     seed: Any = None) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """{input position: (analytic, numeric)} Jacobians of the first derivatives with respect to
+    that input, each shaped (number of gradient entries, n_in): row k is the derivative of the
+    k-th entry of ``g = v^T df/dx`` (all checked inputs' gradients, flattened and joined).
+    ``seed`` is ``v`` (default: a fixed random one, 1 for a Value)."""
+    checked = _check_inputs(inputs)
+    wanted = [inputs[i] for i in checked]
+    with engine.no_grad():
+        out = fn(*inputs)
+    if seed is None and isinstance(out.data, np.ndarray):
+        seed = np.random.default_rng(0).uniform(0.5, 1.5, out.data.shape)
+    firsts = _first_derivatives(fn, inputs, checked, seed, create_graph=True)
+    sizes = [_flat(inputs[i].data).size for i in checked]
+    analytic = [np.zeros((sum(sizes), n)) for n in sizes]
+    row = 0
+    for g, size in zip(firsts, sizes):
+        for k in range(size):
+            if g is not None and getattr(g, "requires_grad", True):
+                onehot = None
+                if isinstance(g.data, np.ndarray):
+                    onehot = np.zeros(g.data.shape)
+                    onehot.flat[k] = 1.0
+                seconds = engine.grad(g, wanted, grad_outputs=onehot, allow_unused=True)
+                for a, s in zip(analytic, seconds):
+                    if s is not None:
+                        a[row] = _flat(s.data)
+            row += 1
+    numeric = []
+    for i, size in zip(checked, sizes):
+        x = inputs[i]
+        original = _flat(x.data)
+        jac = np.zeros((sum(sizes), size))
+        for j in range(size):
+            _set(x, j, original[j] + eps)
+            plus = _joined(_first_derivatives(fn, inputs, checked, seed, False), sizes)
+            _set(x, j, original[j] - eps)
+            minus = _joined(_first_derivatives(fn, inputs, checked, seed, False), sizes)
+            _set(x, j, original[j])
+            jac[:, j] = (plus - minus) / (2.0 * eps)
+        numeric.append(jac)
+    return {i: (a, n) for i, a, n in zip(checked, analytic, numeric)}
+
+
+def _joined(grads: list[Any], sizes: list[int]) -> np.ndarray:
+    return np.concatenate([np.zeros(n) if g is None else _flat(g.data)
+                           for g, n in zip(grads, sizes)])
+
+
+def gradgradcheck(fn: Callable[..., Any], *inputs: Any, grad_outputs: Any = None,
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                  raise_exception: bool = True) -> bool:
+    """Check the second derivatives of ``fn(*inputs)`` against finite differences of its first
+    derivatives.
+
+    The first derivatives ``g(x) = v^T df/dx`` (``v``: ``grad_outputs``, default a fixed random
+    seed; 1 for a Value) are taken with ``grad(..., create_graph=True)``, and the recorded
+    backward pass is differentiated again, one entry of ``g`` at a time. Each row is compared
+    with ``(g(x + eps e_j) - g(x - eps e_j)) / (2 eps)``, where ``g`` is computed on data.
+    Arguments and tolerances as in :func:`gradcheck`; the report lists the worst entries as
+    (wrt input, gradient entry, input element).
+
+    >>> from autograd import Value
+    >>> gradgradcheck(lambda a, b: (a * b).tanh() + a ** 3, Value(0.3), Value(-1.2))
+    True
+    """
+    pairs = second_jacobians(fn, inputs, eps, grad_outputs).items()
+    return _compare("gradgradcheck", "second-derivative", ("wrt", "grad", "elem"), pairs, eps,
+                    atol, rtol, raise_exception)

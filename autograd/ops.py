@@ -13,6 +13,16 @@ Rules receive the output node: ``a, b = node._prev`` gives the inputs, ``node.da
 Every op, built in or user defined, lives in the same registry: :func:`list_ops` lists it, the tests
 check each op's gradient against finite differences, and the stepper prints its ``math``.
 
+**Rules are differentiable.** A rule is written once, with operators (``*``, ``-``, ``/`` ...)
+and ops called through :meth:`Op.run`, so it serves two passes. On the fast path (``backward()``)
+``.data`` is a float or an array and the rule computes on it. When a graph of the backward pass
+is wanted (``autograd.grad(..., create_graph=True)``) the engine hands the rule the node with
+``.data`` being the node itself (and the parents likewise): the same lines then record new nodes,
+and the gradient can be differentiated again. Masks (relu, abs, max ...) are constants: a rule
+reads them with :func:`value_of`. Built-in ops are all written this way (``differentiable=True``);
+a user op says so with ``define_op(..., differentiable=True)``, else its rule is taken to work
+on data only, and asking for its second derivative raises a :class:`NotDifferentiableError`.
+
 The table knows no node class: each node kind (``"scalar"`` for :class:`autograd.Value`,
 ``"tensor"`` for :class:`autograd.Tensor`) registers with :func:`register_kind` how an op is
 applied to its nodes, and calling an op (``op(a, b)``) goes through that. Scalar ops are defined
@@ -27,10 +37,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = [
-    "KINDS", "DivisionByZeroError", "DomainError", "GradientShapeError", "Op",
-    "OverflowDomainError",
-    "define_builtin_op", "define_op", "get_op", "list_builtin_ops", "list_ops", "register_kind",
-    "remove_op",
+    "KINDS", "DivisionByZeroError", "DomainError", "GradientShapeError", "NotDifferentiableError",
+    "Op", "OverflowDomainError",
+    "define_builtin_op", "define_op", "get_op", "is_node", "list_builtin_ops", "list_ops",
+    "register_kind", "remove_op", "value_of",
 ]
 
 Interval = tuple[float, float]
@@ -48,6 +58,10 @@ class DivisionByZeroError(DomainError, ZeroDivisionError):
 
 class OverflowDomainError(DomainError, OverflowError):
     """The result does not fit in a float (e.g. ``exp(1000)``)."""
+
+
+class NotDifferentiableError(RuntimeError):
+    """A second derivative was asked of an op whose gradient rule works on data only."""
 
 
 class GradientShapeError(ValueError):
@@ -80,10 +94,12 @@ class Op:
         uses_ctx: whether ``forward`` takes the node's constant as its last argument.
         fresh_vjp: the vjp makes a new array for each parent that nothing else refers to (views
             of it are fine, if writable), so a leaf may keep it as its ``grad`` without a copy.
+        differentiable: the rule is written with operators and :meth:`run` (and reads masks
+            with :func:`value_of`), so it also works on nodes and can be differentiated again.
     """
 
     __slots__ = ("name", "forward", "local", "vjp", "math", "symbol", "arity", "kind", "domain",
-                 "ctx_examples", "uses_ctx", "fresh_vjp")
+                 "ctx_examples", "uses_ctx", "fresh_vjp", "differentiable")
 
     def __init__(self, name: str, forward: Callable[..., Any], *,
                  local: Callable[[Any], tuple] | None = None,
@@ -91,7 +107,7 @@ class Op:
                  math: str = "", symbol: str | None = None, arity: int = 1, kind: str = "scalar",
                  domain: Sequence[Sequence[Interval]] | None = None,
                  ctx_examples: Sequence[Any] = (), uses_ctx: bool = False,
-                 fresh_vjp: bool = False) -> None:
+                 fresh_vjp: bool = False, differentiable: bool = False) -> None:
         if (local is None) == (vjp is None):
             raise ValueError(f"Op {name!r}: give exactly one gradient rule, local= or vjp=")
         if kind not in KINDS:
@@ -100,7 +116,7 @@ class Op:
         self.math, self.symbol, self.arity, self.kind = math, symbol or name, arity, kind
         self.domain = tuple(tuple(d) for d in domain) if domain else (((-3.0, 3.0),),) * arity
         self.ctx_examples, self.uses_ctx = tuple(ctx_examples), uses_ctx
-        self.fresh_vjp = fresh_vjp
+        self.fresh_vjp, self.differentiable = fresh_vjp, differentiable
 
     def compute(self, inputs: Sequence[Any], ctx: Any = None) -> Any:
         """Run the forward computation on plain data (floats or arrays)."""
@@ -120,6 +136,22 @@ class Op:
                             "autograd)") from None
         return apply_to_nodes(self, args, ctx)
 
+    def run(self, *args: Any, ctx: Any = None) -> Any:
+        """Compute the op on plain data, or apply it to the graph when an argument is a node.
+
+        Gradient rules call ops this way, so one rule serves both passes: on floats and arrays
+        it returns a float or an array; in a recorded backward pass its inputs are nodes and it
+        returns a new node.
+
+        >>> from autograd import Value
+        >>> EXP.run(0.0), EXP.run(Value(0.0))
+        (1.0, Value(data=1.0, grad=0.0))
+        """
+        for a in args:
+            if isinstance(a, _NODE_CLASSES):
+                return _APPLY[self.kind](self, args, ctx)
+        return self.forward(*args, ctx) if self.uses_ctx else self.forward(*args)
+
     def __str__(self) -> str:
         return self.symbol
 
@@ -130,15 +162,51 @@ class Op:
 _REGISTRY: dict[tuple[str, str], Op] = {}
 _BUILTIN: set[tuple[str, str]] = set()
 _APPLY: dict[str, Callable[[Op, tuple, Any], Any]] = {}
+_NODE_CLASSES: tuple[type, ...] = ()
 
 
-def register_kind(kind: str, apply_to_nodes: Callable[[Op, tuple, Any], Any]) -> None:
+def register_kind(kind: str, apply_to_nodes: Callable[[Op, tuple, Any], Any],
+                  node_class: type) -> None:
     """Say how ops of ``kind`` are applied: ``apply_to_nodes(op, args, ctx)`` turns the arguments
     (nodes or plain numbers) into nodes, runs the forward computation and returns the output
     node. Each node class registers itself when its module is imported."""
+    global _NODE_CLASSES
     if kind not in KINDS:
         raise ValueError(f"register_kind: kind must be one of {KINDS}, got {kind!r}")
     _APPLY[kind] = apply_to_nodes
+    if node_class not in _NODE_CLASSES:
+        _NODE_CLASSES += (node_class,)
+
+
+def is_node(x: Any) -> bool:
+    """True for a node of the graph (a Value or a Tensor), False for plain data."""
+    return isinstance(x, _NODE_CLASSES)
+
+
+def value_of(x: Any) -> Any:
+    """The plain data of ``x`` (a node's ``data``; plain data as it is). Rules read masks and
+    other constants this way, so a recorded backward pass treats them as constants."""
+    return x.data if isinstance(x, _NODE_CLASSES) else x
+
+
+def _recorded_data(*args: Any) -> Any:
+    return args[-1][1]
+
+
+def _data_only_vjp(node: Any, upstream: Any) -> tuple:
+    name = node._ctx[0]
+    raise NotDifferentiableError(
+        f"the gradient rule of the op {name!r} works on data only, so its result cannot be "
+        f"differentiated again (a second derivative through {name!r} was asked for): write "
+        f"its rule with operators and Op.run, and define it with differentiable=True")
+
+
+DATA_ONLY = {kind: Op("data_only_gradient", _recorded_data, vjp=_data_only_vjp, uses_ctx=True,
+                      kind=kind, math="a gradient computed on data by a rule that is not "
+                                      "differentiable: differentiating it raises an error")
+             for kind in KINDS}
+"""Per kind, the op of a gradient that a data-only rule computed in a recorded backward pass:
+its node carries the value (``ctx = (op name, data)``) and raises when differentiated."""
 
 
 def list_builtin_ops(kind: str) -> list[Op]:
@@ -172,8 +240,8 @@ def define_op(name: str, forward: Callable[..., Any], *, replace: bool = False,
 
 def define_builtin_op(name: str, forward: Callable[..., Any], **fields: Any) -> Op:
     """:func:`define_op` for glassgrad's own ops: marked built in (tests check each of them, and
-    they cannot be removed)."""
-    op = define_op(name, forward, **fields)
+    they cannot be removed); their rules are differentiable."""
+    op = define_op(name, forward, differentiable=True, **fields)
     _BUILTIN.add((op.kind, name))
     return op
 
@@ -203,7 +271,7 @@ def list_ops(kind: str | None = None) -> list[Op]:
 
 # --------------------------------------------------------------------------------------------
 # Scalar ops. Derived operations are built from these in value.py: a - b = a + (-1 * b),
-# a / b = a * b ** -1, -a = a * -1.
+# a / b = a * b ** -1, -a = a * -1. The rules are differentiable (see the module docstring).
 # --------------------------------------------------------------------------------------------
 
 POSITIVE = ((0.1, 4.0),)
@@ -231,12 +299,12 @@ def _pow(a: float, n: float) -> float:
         raise OverflowDomainError(f"pow: {a!r} ** {n!r} overflows a float") from None
 
 
-def _pow_grad(node: Any) -> tuple[float]:
+def _pow_grad(node: Any) -> tuple[Any]:
     (a,) = node._prev
     n = node._ctx
     if n == 0:  # a ** 0 is 1 everywhere: slope 0, also at a = 0 (where a ** -1 is undefined)
         return (0.0,)
-    return (n * _pow(a.data, n - 1),)
+    return (n * POW.run(a.data, ctx=n - 1),)
 
 
 def _pow_value(a: float, b: float) -> float:
@@ -246,10 +314,10 @@ def _pow_value(a: float, b: float) -> float:
     return _pow(a, b)
 
 
-def _pow_value_grad(node: Any) -> tuple[float, float]:
+def _pow_value_grad(node: Any) -> tuple[Any, Any]:
     a, b = node._prev
-    dlog = math.log(a.data) if a.data > 0.0 else 0.0  # a == 0: out is 0 for b > 0
-    return b.data * _pow(a.data, b.data - 1.0), node.data * dlog
+    dlog = LOG.run(a.data) if value_of(a.data) > 0.0 else 0.0  # a == 0: out is 0 for b > 0
+    return b.data * POW_VALUE.run(a.data, b.data - 1.0), node.data * dlog
 
 
 def _exp(a: float) -> float:
@@ -272,10 +340,10 @@ def _sqrt(a: float) -> float:
     return math.sqrt(a)
 
 
-def _sqrt_grad(node: Any) -> tuple[float]:
-    if node.data == 0.0:
+def _sqrt_grad(node: Any) -> tuple[Any]:
+    if value_of(node.data) == 0.0:
         raise DivisionByZeroError(f"sqrt: the derivative 1 / (2 * sqrt(a)) at a = "
-                                  f"{_only(node)!r} is a division by zero")
+                                  f"{value_of(_only(node))!r} is a division by zero")
     return (0.5 / node.data,)
 
 
@@ -291,8 +359,12 @@ def _sign(a: float) -> float:
     return float((a > 0.0) - (a < 0.0))
 
 
-def _only(node: Any) -> float:
+def _only(node: Any) -> Any:
     return node._prev[0].data
+
+
+def _relu_grad(node: Any) -> tuple[float]:
+    return (1.0 if value_of(node.data) > 0.0 else 0.0,)  # a constant mask
 
 
 ADD = define_builtin_op("add", float.__add__, local=_add_grad, symbol="+", arity=2,
@@ -307,7 +379,7 @@ POW_VALUE = define_builtin_op(
     math="f(a, b) = a ** b;  df/da = b * a ** (b - 1);  df/db = a ** b * log(a)",
     domain=[POSITIVE, [(-2.0, 2.0)]])
 RELU = define_builtin_op("relu", lambda a: a if a > 0.0 else 0.0,
-                         local=lambda node: (1.0 if node.data > 0.0 else 0.0,), symbol="ReLU",
+                         local=_relu_grad, symbol="ReLU",
                          math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0",
                          domain=[AWAY_FROM_ZERO])
 TANH = define_builtin_op("tanh", math.tanh, local=lambda node: (1.0 - node.data * node.data,),
@@ -319,7 +391,7 @@ LOG = define_builtin_op("log", _log, local=lambda node: (1.0 / _only(node),),
 SIGMOID = define_builtin_op("sigmoid", _sigmoid,
                             local=lambda node: (node.data * (1.0 - node.data),), symbol="σ",
                             math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
-ABS = define_builtin_op("abs", abs, local=lambda node: (_sign(_only(node)),), symbol="|a|",
-                        math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
+ABS = define_builtin_op("abs", abs, local=lambda node: (_sign(value_of(_only(node))),),
+                        symbol="|a|", math="f(a) = |a|;  df/da = sign(a)", domain=[AWAY_FROM_ZERO])
 SQRT = define_builtin_op("sqrt", _sqrt, local=_sqrt_grad, symbol="√",
                          math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))", domain=[POSITIVE])

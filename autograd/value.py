@@ -87,15 +87,30 @@ class Value:
 
     _prepare_backward = _reset_grad  # a Value's rule reads floats that cannot change in place
 
+    def _check_saved(self) -> None:
+        """Nothing to check: a Value's data is a float, which cannot change in place."""
+
     def _accumulate_grad(self, contribution: float, fresh: bool = False) -> None:
         self.grad += contribution
 
-    def _seed_grad(self, grad: Any) -> float:
-        return 1.0 if grad is None else _as_float(grad, "backward(grad=...)")
+    def _fit_grad(self, contribution: Any) -> Any:
+        return contribution
+
+    def _seed_grad(self, grad: Any, where: str = "backward(grad=...)") -> float:
+        return 1.0 if grad is None else _as_float(grad, where)
+
+    def _new_leaf(self, data: Any) -> Value:
+        return Value(data)
 
     # ---- public API --------------------------------------------------------------------------
-    def backward(self) -> None:
-        """Compute dself/dnode for every node of the graph, into each node's ``grad``."""
+    def backward(self, create_graph: bool = False) -> None:
+        """Compute dself/dnode for every node of the graph, into each node's ``grad``.
+
+        ``grad`` stays a float: for gradients that are themselves Values (to differentiate
+        again), use ``autograd.grad(self, inputs, create_graph=True)``.
+        """
+        if create_graph:
+            raise ValueError(engine.CREATE_GRAPH_IN_BACKWARD)
         engine.backward(self)
 
     def _backward(self) -> None:
@@ -231,4 +246,4 @@ def _apply_to_values(op: Op, args: tuple, ctx: Any) -> Value:
     return apply(op, op.compute([n.data for n in nodes], ctx), nodes, ctx)
 
 
-register_kind("scalar", _apply_to_values)
+register_kind("scalar", _apply_to_values, Value)

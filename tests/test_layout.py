@@ -57,7 +57,9 @@ def test_public_names_stay_at_autograd_and_the_network_functions_live_in_nn_func
     assert set(see.__all__) <= set(dir(autograd))
     for name in ("conv2d", "max_pool2d", "log_softmax", "softmax", "dropout", "cross_entropy"):
         assert callable(getattr(nn.functional, name))
-    assert not hasattr(autograd, "functional")  # kept free for jacobian, hessian, ... (next)
+    for name in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"):
+        assert callable(getattr(autograd.functional, name))
+    assert callable(autograd.grad) and callable(autograd.gradgradcheck)
     with pytest.raises(AttributeError, match="module 'autograd' has no attribute 'nope'"):
         autograd.nope  # noqa: B018
 
@@ -68,7 +70,7 @@ def test_the_op_table_is_applied_through_the_registered_node_kinds() -> None:
 
     assert set(_APPLY) == set(KINDS) == {"scalar", "tensor"}
     with pytest.raises(ValueError, match="register_kind: kind must be one of"):
-        register_kind("complex", lambda op, args, ctx: None)
+        register_kind("complex", lambda op, args, ctx: None, complex)
     builtin = {op.name for op in list_builtin_ops("tensor")}
     assert {"conv2d", "max_pool2d", "log_softmax", "matmul"} <= builtin
     y = get_op("mul", "tensor")(Tensor([1.0, 2.0], requires_grad=True), 3.0)

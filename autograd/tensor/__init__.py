@@ -16,6 +16,7 @@ array([[4., 4.],
 
 from .anomaly import AnomalyError, detect_anomaly
 from .functions import (
+    broadcast_to,
     concatenate,
     conv2d,
     int_pair,
@@ -29,7 +30,7 @@ from .memory import keep_freed_memory, keep_freed_memory_for_training, release_f
 from .tensor import Tensor
 
 __all__ = [
-    "AnomalyError", "Tensor", "concatenate", "conv2d", "detect_anomaly", "int_pair",
+    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly", "int_pair",
     "keep_freed_memory", "keep_freed_memory_for_training", "log_softmax", "max_pool2d", "maximum",
     "release_freed_memory", "stack", "where",
 ]

@@ -27,12 +27,13 @@ import numpy as np
 
 from .arguments import axes
 from .conv import CONV2D, ConvContext
-from .ops import CONCATENATE, LOG_SOFTMAX, MAXIMUM, WHERE
+from .ops import BROADCAST_TO, CONCATENATE, LOG_SOFTMAX, MAXIMUM, WHERE
 from .pool import MAX_POOL2D, PoolContext
 from .tensor import Tensor, apply, binary, constant, operands, promote
 
 __all__ = [
-    "concatenate", "conv2d", "int_pair", "log_softmax", "max_pool2d", "maximum", "stack", "where",
+    "broadcast_to", "concatenate", "conv2d", "int_pair", "log_softmax", "max_pool2d", "maximum",
+    "stack", "where",
 ]
 
 
@@ -50,6 +51,25 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
             raise ValueError(f"concatenate: shapes {first.shape} and {t.shape} differ outside "
                              f"axis {ax}")
     return apply(CONCATENATE, np.concatenate([t.data for t in ts], axis=ax), ts, ax)
+
+
+def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
+    """``x`` repeated along new leading axes and its size-1 axes to ``shape`` (numpy's and
+    PyTorch's ``broadcast_to``); the gradient sums over the repeats.
+
+    >>> broadcast_to(Tensor([1.0, 2.0]), (2, 2)).numpy()
+    array([[1., 2.],
+           [1., 2.]])
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    target = tuple(int(n) for n in shape)
+    try:
+        if np.broadcast_shapes(x.shape, target) != target:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"broadcast_to: shape {x.shape} cannot be broadcast to {target}; "
+                         "each axis must match or be 1 (new axes go in front)") from None
+    return apply(BROADCAST_TO, BROADCAST_TO.forward(x.data, target), (x,), target)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:

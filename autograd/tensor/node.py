@@ -39,15 +39,36 @@ class GraphNode:
         self.grad = None
 
     def _prepare_backward(self) -> None:
-        """Before a pass: the op's rule will read its inputs' data and this node's own; refuse
-        if any of them was changed in place since the forward pass, then reset the gradient."""
+        """Before a pass: check the saved tensors (:meth:`_check_saved`), reset the gradient."""
+        self._check_saved()
+        self.grad = None
+
+    def _check_saved(self) -> None:
+        """The op's rule will read its inputs' data and this node's own: refuse if any of them
+        was changed in place since the forward pass."""
         saved = self._saved  # the parents' versions, then this node's own
         if self._counter[0] != saved[-1]:
             raise stale_graph_error(self, self, saved[-1])
         for parent, version in zip(self._prev, saved):
             if parent._counter[0] != version:
                 raise stale_graph_error(parent, self, version)
-        self.grad = None
+
+    def _fit_grad(self, contribution: Any) -> Any:
+        """One contribution for ``autograd.grad``, summed back to this shape: an array cast to
+        this dtype (and checked under anomaly detection), or a node of a recorded pass."""
+        shape = self.data.shape
+        if isinstance(contribution, GraphNode):
+            return contribution if contribution.shape == shape else \
+                unbroadcast(contribution, shape)
+        grad = contribution if type(contribution) is np.ndarray else np.asarray(contribution)
+        if grad.shape != shape:
+            grad = unbroadcast(grad, shape)
+        if grad.dtype != self.data.dtype:
+            grad = grad.astype(self.data.dtype)
+        anomaly = modes().anomaly
+        if anomaly is not None:
+            check_grad(anomaly, self, grad)
+        return grad
 
     def _accumulate_grad(self, contribution: Any, fresh: bool = False) -> None:
         """Add one contribution: sum it back to this shape, cast it to this dtype, then add.
@@ -74,26 +95,32 @@ class GraphNode:
             if anomaly is not None:  # finite parts can add up to inf
                 check_grad(anomaly, self, self.grad, adding=True)
 
-    def _seed_grad(self, grad: Any) -> np.ndarray:
+    def _seed_grad(self, grad: Any, where: str = "backward") -> np.ndarray:
         if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require a gradient: no tensor it "
-                               "was computed from has requires_grad=True (or it was made under "
-                               "no_grad())")
+            raise RuntimeError(f"{where}: this tensor does not require a gradient: no tensor "
+                               "it was computed from has requires_grad=True (or it was made "
+                               "under no_grad())")
         shape = self.data.shape
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"backward: a tensor of shape {shape} needs a seed gradient of "
-                                 f"shape {shape}: call backward(grad) with one (only one-element "
-                                 "tensors are seeded with 1), or reduce it first, e.g. .sum()")
+                raise ValueError(f"{where}: a tensor of shape {shape} needs a seed gradient of "
+                                 f"shape {shape}: give one (only one-element tensors are seeded "
+                                 "with 1), or reduce the tensor first, e.g. .sum()")
             return np.ones(shape, dtype=self.data.dtype)
         seed = np.array(grad.data if isinstance(grad, GraphNode) else grad, dtype=self.data.dtype)
         if seed.shape != shape:
-            raise ValueError(f"backward: the seed gradient has shape {seed.shape} but the tensor "
+            raise ValueError(f"{where}: the seed gradient has shape {seed.shape} but the tensor "
                              f"has shape {shape}")
         return seed
 
-    def backward(self, grad: Any = None) -> None:
-        """Fill in ``grad`` for every tensor this one was computed from (seed: ``grad``, or 1)."""
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
+        """Fill in ``grad`` for every tensor this one was computed from (seed: ``grad``, or 1).
+
+        ``grad`` stays an array; for gradients that are Tensors of a graph (to differentiate
+        again) use ``autograd.grad(self, inputs, create_graph=True)``.
+        """
+        if create_graph:
+            raise ValueError(engine.CREATE_GRAPH_IN_BACKWARD)
         engine.backward(self, grad)
 
     def zero_grad(self) -> None:

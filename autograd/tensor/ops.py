@@ -6,7 +6,13 @@ below read exactly like the scalar ones in ``ops.py``. A rule returns ``None`` f
 needs no gradient (a constant, or data without ``requires_grad``), and the engine skips it.
 
 Elementwise ops give ``local`` derivatives (the stepper can show them); the others give a
-vector-Jacobian product ``vjp(node, upstream)``. Derived operations (``a - b = a + (-1 * b)``,
+vector-Jacobian product ``vjp(node, upstream)``. Every rule is differentiable (see
+:mod:`autograd.ops`): it uses operators, array methods that Tensors share (``sum``, ``reshape``,
+``transpose``, indexing) and the ops themselves through ``Op.run`` (``exp``, ``log``, ``where``,
+``broadcast_to``, ``scatter`` below), and reads masks with ``value_of``; so the same lines run on
+arrays in ``backward()`` and record a graph in ``grad(..., create_graph=True)``. ``broadcast_to``
+and ``scatter`` are primitives for that purpose: the gradients of ``sum`` and of indexing.
+Derived operations (``a - b = a + (-1 * b)``,
 ``mean``, ``flatten``, ``stack``, ``softmax`` ...) are built from these in ``tensor.py``,
 ``functions.py`` and ``nn.functional``. Log-softmax is here too (fused for numerical stability);
 convolution and pooling have modules of their own (``conv.py``, ``pool.py``).
@@ -19,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import Op, define_builtin_op
+from ..ops import Op, define_builtin_op, value_of
 
 __all__ = [
     "ADD", "MUL", "DIV", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS",
-    "SQRT", "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "RESHAPE", "TRANSPOSE", "GETITEM",
-    "CONCATENATE", "LOG_SOFTMAX", "tensor_op",
+    "SQRT", "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "BROADCAST_TO", "RESHAPE", "TRANSPOSE",
+    "GETITEM", "SCATTER", "CONCATENATE", "LOG_SOFTMAX", "tensor_op",
 ]
 
 POSITIVE = ((0.1, 4.0),)
@@ -39,6 +45,28 @@ def tensor_op(name: str, forward: Callable[..., Any], **fields: Any) -> Op:
 def _needed(parent: Any, grad: Any) -> Any:
     """``grad`` if the parent wants a gradient, else None (the engine then skips it)."""
     return grad if parent.requires_grad else None
+
+
+# The ops a rule calls, on arrays or on nodes alike (each is a row defined below).
+
+def exp(x: Any) -> Any:
+    return EXP.run(x)
+
+
+def log(x: Any) -> Any:
+    return LOG.run(x)
+
+
+def where(cond: np.ndarray, a: Any, b: Any) -> Any:
+    return WHERE.run(a, b, ctx=cond)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    return BROADCAST_TO.run(x, ctx=tuple(shape))
+
+
+def scatter(x: Any, shape: tuple[int, ...], index: Any, advanced: bool) -> Any:
+    return SCATTER.run(x, ctx=(tuple(shape), index, advanced))
 
 
 # ---- elementwise: local derivatives -----------------------------------------------------------
@@ -63,7 +91,7 @@ def _pow_local(node: Any) -> tuple:
     (a,) = node._prev
     n = node._ctx
     if n == 0:
-        return (np.zeros_like(a.data),)
+        return (np.zeros_like(value_of(a.data)),)
     return (n * a.data ** (n - 1),)
 
 
@@ -72,7 +100,7 @@ def _pow_tensor_local(node: Any) -> tuple:
     da = b.data * a.data ** (b.data - 1) if a.requires_grad else None
     db = None
     if b.requires_grad:  # log(a) where a > 0; at a == 0 the output is 0 (b > 0), so is the slope
-        db = node.data * np.log(np.where(a.data > 0, a.data, 1))
+        db = node.data * log(where(value_of(a.data) > 0, a.data, 1))
     return da, db
 
 
@@ -84,9 +112,10 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 def _maximum_local(node: Any) -> tuple:
     a, b = node._prev
-    ties = (a.data == b.data) * node.data.dtype.type(0.5)  # as PyTorch: ties split it in half
-    return (((a.data > b.data) + ties) if a.requires_grad else None,
-            ((b.data > a.data) + ties) if b.requires_grad else None)
+    av, bv = value_of(a.data), value_of(b.data)  # masks: constants
+    ties = (av == bv) * value_of(node.data).dtype.type(0.5)  # as PyTorch: ties split it in half
+    return (((av > bv) + ties) if a.requires_grad else None,
+            ((bv > av) + ties) if b.requires_grad else None)
 
 
 def _where_local(node: Any) -> tuple:
@@ -121,10 +150,10 @@ TANH = tensor_op("tanh", np.tanh, local=lambda node: (1 - node.data * node.data,
                  math="f(a) = tanh(a);  df/da = 1 - tanh(a) ** 2")
 SIGMOID = tensor_op("sigmoid", _sigmoid, local=lambda node: (node.data * (1 - node.data),),
                     symbol="σ", math="f(a) = 1 / (1 + e ** -a);  df/da = f(a) * (1 - f(a))")
-RELU = tensor_op("relu", lambda a: np.maximum(a, 0), local=lambda node: (node.data > 0,),
+RELU = tensor_op("relu", lambda a: np.maximum(a, 0), local=lambda node: (value_of(node.data) > 0,),
                  symbol="ReLU", domain=[AWAY_FROM_ZERO],
                  math="f(a) = max(a, 0);  df/da = 1 if a > 0 else 0")
-ABS = tensor_op("abs", np.abs, local=lambda node: (np.sign(_only(node)),), symbol="|a|",
+ABS = tensor_op("abs", np.abs, local=lambda node: (np.sign(value_of(_only(node))),), symbol="|a|",
                 domain=[AWAY_FROM_ZERO], math="f(a) = |a|;  df/da = sign(a)")
 SQRT = tensor_op("sqrt", np.sqrt, local=lambda node: (0.5 / node.data,), symbol="√",
                  domain=[POSITIVE], math="f(a) = sqrt(a);  df/da = 1 / (2 * sqrt(a))")
@@ -150,39 +179,53 @@ def _matmul_vjp(node: Any, up: np.ndarray) -> tuple:
     up2 = up2[..., None, :] if A.ndim == 1 else up2
     ga = gb = None
     if a.requires_grad:  # the engine sums broadcast batch axes back to a's shape
-        ga = up2 @ np.swapaxes(B2, -1, -2)
+        ga = up2 @ _swap_last(B2)
         ga = ga[..., 0, :] if A.ndim == 1 else ga
     if b.requires_grad:
         if B2.ndim == 2:  # batched @ matrix: one matmul over all the batch rows
             gb = A2.reshape(-1, A2.shape[-1]).T @ up2.reshape(-1, up2.shape[-1])
         else:
-            gb = np.swapaxes(A2, -1, -2) @ up2
+            gb = _swap_last(A2) @ up2
         gb = gb[..., 0] if B.ndim == 1 else gb
     return ga, gb
 
 
-def _expand(up: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    """``up`` with the reduced axes put back as size 1, so it broadcasts against the input."""
-    if axes is None or keepdims:
+def _swap_last(x: Any) -> Any:
+    """``x`` with its last two axes swapped (a transposed view, for arrays and tensors)."""
+    perm = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return x.transpose(perm)
+
+
+def _expand(up: Any, shape: tuple[int, ...], axes: tuple[int, ...] | None,
+            keepdims: bool) -> Any:
+    """``up`` with the reduced axes of ``shape`` put back as size 1, so it broadcasts against
+    the input (a reshape, for arrays and tensors)."""
+    if keepdims:
         return up
-    return np.expand_dims(up, axes)
+    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+    return up.reshape(kept)
 
 
-def _sum_vjp(node: Any, up: np.ndarray) -> tuple:
+def _sum_vjp(node: Any, up: Any) -> tuple:
     (a,) = node._prev
     axes, keepdims = node._ctx
-    grad = np.empty(a.data.shape, dtype=up.dtype)  # materialised: BLAS wants real strides
-    grad[...] = _expand(up, axes, keepdims)
-    return (grad,)
+    shape = a.data.shape
+    return (broadcast_to(_expand(up, shape, axes, keepdims), shape),)
 
 
-def _max_vjp(node: Any, up: np.ndarray) -> tuple:
+def _max_vjp(node: Any, up: Any) -> tuple:
     (a,) = node._prev
     axes, keepdims = node._ctx
-    out = _expand(node.data, axes, keepdims)
-    winners = a.data == out
-    count = winners.sum(axis=axes, keepdims=True).astype(up.dtype)  # ties share equally
-    return (winners * (_expand(up, axes, keepdims) / count),)
+    data = value_of(a.data)
+    winners = data == _expand(value_of(node.data), data.shape, axes, keepdims)  # a mask
+    count = winners.sum(axis=axes, keepdims=True).astype(data.dtype)  # ties share equally
+    return (winners / count * _expand(up, data.shape, axes, keepdims),)
+
+
+def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.empty(shape, dtype=a.dtype)  # materialised: BLAS wants real strides
+    out[...] = a
+    return out
 
 
 def _sum(a: np.ndarray, ctx: tuple) -> np.ndarray:
@@ -202,25 +245,39 @@ MAX = tensor_op("max", _max, vjp=_max_vjp, uses_ctx=True, fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = max of a over the axes;  dL/da = dL/df where a is the max "
                      "(split equally among ties), else 0")
+BROADCAST_TO = tensor_op("broadcast_to", _broadcast_to, vjp=lambda node, up: (up,),
+                         symbol="bcast", uses_ctx=True, ctx_examples=((2, 3, 4),),
+                         math="f(a) = a repeated along new and size-1 axes to a shape (the "
+                              "gradient of sum);  dL/da = dL/df summed over those axes")
 
 # ---- shape ops: views forward, the inverse view backward --------------------------------------
 
-def _getitem_vjp(node: Any, up: np.ndarray) -> tuple:
+def _inverse(permutation: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(permutation))
+
+
+def _getitem_vjp(node: Any, up: Any) -> tuple:
     (a,) = node._prev
     index, advanced = node._ctx
-    grad = np.zeros(a.data.shape, dtype=up.dtype)
+    return (scatter(up, a.data.shape, index, advanced),)
+
+
+def _scatter(up: np.ndarray, ctx: tuple) -> np.ndarray:
+    shape, index, advanced = ctx
+    out = np.zeros(shape, dtype=up.dtype)
     if advanced:  # integer arrays may pick an element twice: add, don't overwrite
-        np.add.at(grad, index, up)
+        np.add.at(out, index, up)
     else:
-        grad[index] = up
-    return (grad,)
+        out[index] = up
+    return out
 
 
-def _concatenate_vjp(node: Any, up: np.ndarray) -> tuple:
+def _concatenate_vjp(node: Any, up: Any) -> tuple:
     axis = node._ctx
-    ends = np.cumsum([p.data.shape[axis] for p in node._prev])[:-1]
-    parts = np.split(up, ends, axis=axis)
-    return tuple(_needed(p, part) for p, part in zip(node._prev, parts))
+    ends = np.cumsum([0] + [p.data.shape[axis] for p in node._prev])
+    before = (slice(None),) * axis
+    return tuple(_needed(p, up[before + (slice(start, end),)])
+                 for p, start, end in zip(node._prev, ends[:-1], ends[1:]))
 
 
 RESHAPE = tensor_op("reshape", lambda a, shape: a.reshape(shape),
@@ -228,13 +285,17 @@ RESHAPE = tensor_op("reshape", lambda a, shape: a.reshape(shape),
                     uses_ctx=True, ctx_examples=((-1,),),
                     math="f(a) = a with a new shape;  dL/da = dL/df reshaped back")
 TRANSPOSE = tensor_op("transpose", lambda a, axes: a.transpose(axes),
-                      vjp=lambda node, up: (up.transpose(np.argsort(node._ctx)),),
+                      vjp=lambda node, up: (up.transpose(_inverse(node._ctx)),),
                       symbol="T", uses_ctx=True,
                       math="f(a) = a with its axes permuted;  dL/da = dL/df with the inverse "
                            "permutation")
 GETITEM = tensor_op("getitem", lambda a, ctx: a[ctx[0]], vjp=_getitem_vjp, symbol="[]",
                     uses_ctx=True, fresh_vjp=True,
                     math="f(a) = a[index];  dL/da = zeros with dL/df added at index")
+SCATTER = tensor_op("scatter", _scatter, vjp=lambda node, up: (up[node._ctx[1]],),
+                    symbol="[]+=", uses_ctx=True, fresh_vjp=True,
+                    math="f(u) = zeros of a shape with u added at index (the gradient of "
+                         "indexing);  dL/du = dL/df[index]")
 CONCATENATE = tensor_op("concatenate", lambda *args: np.concatenate(args[:-1], axis=args[-1]),
                         vjp=_concatenate_vjp, symbol="cat", arity=2, uses_ctx=True,
                         math="f(a, b, ...) = [a, b, ...] joined along an axis (any number of "
@@ -248,9 +309,9 @@ def _log_softmax_forward(x: np.ndarray, axis: int) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def _log_softmax_vjp(node: Any, up: np.ndarray) -> tuple:
+def _log_softmax_vjp(node: Any, up: Any) -> tuple:
     axis = node._ctx
-    return (up - np.exp(node.data) * up.sum(axis=axis, keepdims=True),)
+    return (up - exp(node.data) * up.sum(axis=axis, keepdims=True),)
 
 
 LOG_SOFTMAX = tensor_op(

@@ -101,6 +101,9 @@ class Tensor(GraphNode, DataMethods):
         if isinstance(data, Tensor) and self.data is data.data:
             self._counter = data._counter
 
+    def _new_leaf(self, data: Any) -> Tensor:
+        return constant(data if type(data) is np.ndarray else np.asarray(data))
+
     def detach(self) -> Tensor:
         """The same data (shared, not copied) as a new leaf that requires no gradient (it shares
         the version counter too: an in-place change through it is one of this tensor's)."""
@@ -421,4 +424,4 @@ def _apply_to_tensors(op: Op, args: tuple, ctx: Any) -> Tensor:
     return apply(op, op.compute([n.data for n in nodes], ctx), nodes, ctx)
 
 
-register_kind("tensor", _apply_to_tensors)
+register_kind("tensor", _apply_to_tensors, Tensor)

@@ -15,9 +15,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import concatenate, maximum, where
+from autograd import broadcast_to, concatenate, maximum, where
 from autograd import tensor as F
 from autograd.ops import get_op
+from autograd.tensor.arguments import index_arg
 from autograd.testing import (
     arrays,
     broadcastable_shapes,
@@ -140,23 +141,61 @@ def transpose_case(draw: st.DrawFn) -> Case:
                 lambda x: x.transpose(perm), lambda torch, t: t.permute(*perm))
 
 
+def _index(draw: st.DrawFn, shape: tuple[int, ...]) -> Any:
+    kind = draw(st.sampled_from(["int", "slice", "ints", "pairs", "mask"]))
+    if kind == "int":
+        return draw(st.integers(-shape[0], shape[0] - 1))
+    if kind == "slice":
+        return (slice(None, None, draw(st.sampled_from([1, 2]))), slice(1, None))
+    if kind == "ints":  # repeats allowed: their gradients must add up
+        return np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
+    if kind == "pairs":  # logp[np.arange(n), labels]
+        return (np.arange(shape[0]), np.array(draw(st.lists(
+            st.integers(0, shape[1] - 1), min_size=shape[0], max_size=shape[0]))))
+    return draw(hnp.arrays(np.bool_, shape[:1]))
+
+
 @st.composite
 def getitem_case(draw: st.DrawFn) -> Case:
     shape = draw(shapes(min_dims=2, max_dims=3, max_side=4))
-    kind = draw(st.sampled_from(["int", "slice", "ints", "pairs", "mask"]))
-    if kind == "int":
-        index: Any = draw(st.integers(-shape[0], shape[0] - 1))
-    elif kind == "slice":
-        index = (slice(None, None, draw(st.sampled_from([1, 2]))), slice(1, None))
-    elif kind == "ints":  # repeats allowed: their gradients must add up
-        index = np.array(draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=5)))
-    elif kind == "pairs":  # logp[np.arange(n), labels]
-        index = (np.arange(shape[0]), np.array(draw(st.lists(
-            st.integers(0, shape[1] - 1), min_size=shape[0], max_size=shape[0]))))
-    else:
-        index = draw(hnp.arrays(np.bool_, shape[:1]))
+    index = _index(draw, shape)
     return Case(lambda t: t[index], (draw(arrays(shape)),), lambda x: x[index],
                 lambda torch, t: t[_torch_index(torch, index)])
+
+
+@st.composite
+def broadcast_to_case(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(max_side=3))
+    target = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) + tuple(
+        draw(st.integers(1, 3)) if n == 1 else n for n in shape)
+    return Case(lambda t: broadcast_to(t, target), (draw(arrays(shape)),),
+                lambda x: np.broadcast_to(x, target), lambda torch, t: t.broadcast_to(target))
+
+
+@st.composite
+def scatter_case(draw: st.DrawFn) -> Case:
+    """The gradient of indexing as an op: zeros of ``shape`` with ``u`` added at ``index``."""
+    shape = draw(shapes(min_dims=2, max_dims=3, max_side=4))
+    index = _index(draw, shape)
+    u = draw(arrays(np.zeros(shape)[index].shape))
+    normalised, advanced = index_arg(index)
+    op = get_op("scatter", "tensor")
+
+    def reference(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape)
+        np.add.at(out, index, x)
+        return out
+
+    def torch_fn(torch: Any, t: Any) -> Any:
+        out = torch.zeros(shape, dtype=t.dtype)
+        picks = _torch_index(torch, index)
+        if advanced:
+            return out.index_put(picks if isinstance(picks, tuple) else (picks,), t,
+                                 accumulate=True)
+        out[picks] = t
+        return out
+
+    return Case(lambda t: op(t, ctx=(shape, normalised, advanced)), (u,), reference, torch_fn)
 
 
 def _torch_index(torch: Any, index: Any) -> Any:
@@ -260,6 +299,8 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "reshape": reshape_case(),
     "transpose": transpose_case(),
     "getitem": getitem_case(),
+    "broadcast_to": broadcast_to_case(),
+    "scatter": scatter_case(),
     "concatenate": concatenate_case(),
     "conv2d": conv2d_case(),
     "max_pool2d": max_pool2d_case(),
