@@ -434,7 +434,7 @@ def _results(inputs: tuple, grads: dict[Any, Any], allow_unused: bool) -> tuple[
         elif is_node(g):
             results.append(g)
         else:
-            if any(r is not None and r.data is g for r in results):
+            if hasattr(g, "copy") and any(r is not None and r.data is g for r in results):
                 g = g.copy()  # two inputs, one array: each gets its own
             results.append(x._new_leaf(g))
     return tuple(results)

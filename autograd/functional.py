@@ -80,7 +80,7 @@ def jvp(func: Callable[..., Any], inputs: Nodes, v: Nodes = None, create_graph: 
     if pairs:
         linear = grad([o for o, _ in pairs], xs, [u for _, u in pairs], create_graph=True,
                       allow_unused=True)
-    used = [(g, s) for g, s in zip(linear, _seed_values(seeds, xs)) if _requires_grad(g)]
+    used = [(g, s) for g, s in zip(linear, _seed_values("jvp", seeds, xs)) if _requires_grad(g)]
     back: tuple = (None,) * len(dummies)
     if used:
         back = grad([g for g, _ in used], dummies, [s for _, s in used],
@@ -94,17 +94,22 @@ def vhp(func: Callable[..., Any], inputs: Nodes, v: Nodes = None, create_graph: 
     """``(func(inputs), v^T H)`` for a function with one one-element output; ``v`` has the
     inputs' structure. The gradient is taken with ``create_graph=True``, then differentiated
     once more, seeded with ``v``."""
-    xs, tupled = _inputs(inputs, "vhp", create_graph)
-    out = _scalar_output(func(*xs), "vhp")
-    seeds = _structured(v, len(xs), tupled, "vhp", "v", "the inputs")
+    return _vhp("vhp", func, inputs, v, create_graph, strict)
+
+
+def _vhp(name: str, func: Callable[..., Any], inputs: Nodes, v: Nodes, create_graph: bool,
+         strict: bool) -> tuple[Nodes, Nodes]:
+    xs, tupled = _inputs(inputs, name, create_graph)
+    out = _scalar_output(func(*xs), name)
+    seeds = _structured(v, len(xs), tupled, name, "v", "the inputs")
     firsts = grad(out, xs, create_graph=True, allow_unused=True)
-    pairs = [(g, s) for g, s in zip(firsts, _seed_values(seeds, xs)) if _requires_grad(g)]
+    pairs = [(g, s) for g, s in zip(firsts, _seed_values(name, seeds, xs)) if _requires_grad(g)]
     if pairs:
         seconds = grad([g for g, _ in pairs], xs, [s for _, s in pairs],
                        create_graph=create_graph, allow_unused=True)
     else:
         seconds = (None,) * len(xs)
-    products = _filled("vhp", seconds, xs, strict, "the gradient does not depend on the inputs")
+    products = _filled(name, seconds, xs, strict, "the gradient does not depend on the inputs")
     return _result((out,), False, create_graph), _pack(products, tupled)
 
 
@@ -120,7 +125,7 @@ def hvp(func: Callable[..., Any], inputs: Nodes, v: Nodes = None, create_graph: 
     >>> hvp(lambda a, b: a * a * b, (Value(1.0), Value(2.0)), (Value(1.0), Value(0.0)))[1]
     (Value(data=4.0, grad=0.0), Value(data=2.0, grad=0.0))
     """
-    return vhp(func, inputs, v, create_graph, strict)
+    return _vhp("hvp", func, inputs, v, create_graph, strict)
 
 
 def jacobian(func: Callable[..., Any], inputs: Nodes, create_graph: bool = False,
@@ -219,13 +224,13 @@ def _structured(v: Nodes, count: int, tupled: bool, name: str, what: str, of: st
     return items
 
 
-def _seed_values(seeds: tuple, xs: tuple) -> list[Any]:
+def _seed_values(name: str, seeds: tuple, xs: tuple) -> list[Any]:
     """Seeds for a pass whose outputs have the inputs' shapes (None: 1 for one element)."""
     values = []
     for s, x in zip(seeds, xs):
         if s is None and np.size(x.data) != 1:
-            raise ValueError(f"v is None but an input has shape {np.shape(x.data)}; give v "
-                             "for inputs with more than one element")
+            raise ValueError(f"{name}: v is None but an input has shape {np.shape(x.data)}; "
+                             "give v for inputs with more than one element")
         values.append(s)
     return values
 

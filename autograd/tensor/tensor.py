@@ -122,7 +122,7 @@ class Tensor(GraphNode, DataMethods):
         (``float32 * 2.0`` stays float32), following numpy's rules for Python scalars."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, numbers.Real):
+        if isinstance(other, numbers.Real | np.bool_):  # a 0-d mask in a rule is an np.bool_
             value = other.item() if isinstance(other, np.generic) else other
             return constant(np.asarray(value, dtype=np.result_type(self.data.dtype, value)))
         if isinstance(other, np.ndarray | list | tuple):
