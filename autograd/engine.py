@@ -44,8 +44,9 @@ from typing import Any, NamedTuple
 from .ops import DATA_ONLY, GradientShapeError, is_node, value_of
 
 __all__ = [
-    "Modes", "backward", "enable_grad", "grad", "is_grad_enabled", "is_recording_scopes",
-    "modes", "no_grad", "record_scopes", "records", "scope", "topological_order", "zero_grad",
+    "BackwardOf", "Modes", "backward", "enable_grad", "grad", "is_grad_enabled",
+    "is_recording_scopes", "modes", "no_grad", "record_scopes", "records", "scope",
+    "topological_order", "zero_grad",
 ]
 
 
@@ -319,7 +320,11 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
                     continue
                 if anomaly is not None:
                     anomaly.node = node
-                contributions = _apply_rule(node, upstream, create_graph, leads)
+                if create_graph and _MODES.get().scopes is not None:  # drawn as one cluster
+                    with scope(BackwardOf(node)):
+                        contributions = _apply_rule(node, upstream, True, leads)
+                else:
+                    contributions = _apply_rule(node, upstream, create_graph, leads)
                 for parent, contribution in zip(node._prev, contributions):
                     if contribution is not None and parent in leads:
                         _add(grads, parent, contribution)
@@ -329,6 +334,13 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
             if anomaly is not None:
                 anomaly.node = previous
     return _results(inputs, grads, allow_unused)
+
+
+class BackwardOf(NamedTuple):
+    """The scope of the nodes that a recorded backward pass makes while it applies ``node``'s
+    rule (inside :func:`record_scopes`): drawings show them as one cluster."""
+
+    node: Any
 
 
 def _node_tuple(nodes: Any, what: str) -> tuple[Any, ...]:

@@ -36,7 +36,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from ..engine import topological_order
+from ..engine import BackwardOf, topological_order
 from .text import check_fmt, format_data, node_names
 
 __all__ = ["Look", "draw", "paint", "to_dot"]
@@ -108,6 +108,10 @@ def _owner_name(owner: Any, names: Mapping[int, str], seen: dict[str, int]) -> s
         return names[id(owner)]
     if isinstance(owner, str):
         return owner
+    if isinstance(owner, BackwardOf):  # the nodes a recorded backward pass made for one rule
+        text = f"backward of {owner.node._op.symbol}"
+        seen[text] = seen.get(text, 0) + 1
+        return text if seen[text] == 1 else f"{text} #{seen[text]}"
     text = repr(owner)
     if "\n" in text or len(text) > 40 or " object at 0x" in text:
         text = type(owner).__name__

@@ -168,6 +168,18 @@ def test_the_gradient_graph_can_be_drawn_and_stepped():
     assert steps and x.grad == pytest.approx(grad(g, x)[0].data)
 
 
+def test_each_rule_of_a_recorded_pass_is_drawn_as_a_cluster():
+    from autograd import record_scopes, to_dot
+
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    with record_scopes() as scopes:
+        (g,) = grad((x * w).tanh(), x, create_graph=True)
+    dot = to_dot(g, scopes=scopes)
+    assert "backward of tanh" in dot and "backward of *" in dot
+    (plain,) = grad((x * w).tanh(), x, create_graph=True)  # no scopes recorded: no cost
+    assert "backward of" not in to_dot(plain)
+
+
 def test_first_derivatives_through_every_mask_op_are_constants():
     x = Tensor([-1.0, 2.0, 3.0], requires_grad=True)
     (g,) = grad((x.relu() * 3.0).sum() + x.abs().sum() + x.max(), x, create_graph=True)
