@@ -8,13 +8,16 @@ models are the same on both sides, written with Tensor ops and ``nn.functional``
 - ``mlp``: MLP 784-128-64-10 (ReLU) at batch 128;
 - ``cnn8``: the Keras mnist_cnn model (conv 32 3x3, conv 64 3x3, max-pool 2, dense 128,
   dense 10; ReLU) on 1x8x8 inputs at batch 64;
-- ``cnn28``: the same model on 1x28x28 inputs (MNIST) at batch 128.
+- ``cnn28``: the same model on 1x28x28 inputs (MNIST) at batch 128;
+- ``hvp``: not a training step but a Hessian-vector product of the MLP's cross-entropy loss with
+  respect to all its parameters, at batch 128: ``autograd.functional.hvp`` against
+  ``torch.autograd.functional.hvp`` (the backward pass recorded, then differentiated again).
 
 The two libraries alternate step by step (so both see the same machine state) and the medians
 of the step times are compared. Needs torch (``make bench`` installs it, or
 ``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
-    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28] [--threads 2]
+    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp] [--threads 2]
                                        [--idle-threads spin|sleep] [--malloc-defaults]
                                        [--only glassgrad|pytorch] [--batch-size N]
 
@@ -35,6 +38,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 try:
     import resource  # page fault counts (POSIX)
@@ -67,6 +71,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np
 
 from autograd import Tensor, no_grad
+from autograd.functional import hvp
 from autograd.tensor import memory
 from nn import functional as F
 
@@ -86,14 +91,16 @@ def glass_mlp(rng: np.random.Generator) -> tuple[list[Tensor], object]:
     for nin, nout in zip(sizes[:-1], sizes[1:]):
         params += [_uniform(rng, (nin, nout), nin), _uniform(rng, (nout,), nin)]
 
-    def forward(x: Tensor) -> Tensor:
-        for k in range(0, len(params), 2):
-            x = x @ params[k] + params[k + 1]
-            if k < len(params) - 2:
-                x = x.relu()
-        return x
+    return params, lambda x: mlp_forward(params, x)
 
-    return params, forward
+
+def mlp_forward(params: Any, x: Any) -> Any:
+    """The MLP on glassgrad Tensors or on torch tensors alike (weights laid out (in, out))."""
+    for k in range(0, len(params), 2):
+        x = x @ params[k] + params[k + 1]
+        if k < len(params) - 2:
+            x = x.relu()
+    return x
 
 
 def glass_cnn(rng: np.random.Generator, side: int) -> tuple[list[Tensor], object]:
@@ -125,6 +132,15 @@ def glass_step(params: list[Tensor], forward: object, x: np.ndarray, y: np.ndarr
     return loss.item()
 
 
+def glass_hvp(params: list[Tensor], vector: tuple[Tensor, ...], x: np.ndarray,
+              y: np.ndarray) -> float:
+    def loss(*ps: Tensor) -> Tensor:
+        return -F.log_softmax(mlp_forward(ps, Tensor(x)))[np.arange(len(y)), y].mean()
+
+    _, products = hvp(loss, tuple(params), vector)
+    return float(products[0].data[0, 0])
+
+
 # ---- the same models in PyTorch ---------------------------------------------------------------
 
 def torch_model(torch: object, name: str, side: int) -> object:
@@ -136,6 +152,14 @@ def torch_model(torch: object, name: str, side: int) -> object:
     return nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(),
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(flat, 128), nn.ReLU(),
                          nn.Linear(128, 10))
+
+
+def torch_hvp(torch: object, params: tuple, vector: tuple, x: object, y: object) -> float:
+    def loss(*ps: object) -> object:
+        return torch.nn.functional.cross_entropy(mlp_forward(ps, x), y)
+
+    _, products = torch.autograd.functional.hvp(loss, params, vector)
+    return float(products[0][0, 0])
 
 
 def torch_step(torch: object, model: object, opt: object, x: object, y: object) -> float:
@@ -152,6 +176,7 @@ CASES = {  # name: (batch, input shape, description)
     "mlp": (128, (784,), "MLP 784-128-64-10, batch 128"),
     "cnn8": (64, (1, 8, 8), "mnist_cnn on 8x8, batch 64"),
     "cnn28": (128, (1, 28, 28), "mnist_cnn on 28x28, batch 128"),
+    "hvp": (128, (784,), "hvp of the MLP loss, batch 128"),
 }
 
 
@@ -165,7 +190,16 @@ def run_case(torch: object | None, name: str, repeats: int, batch: int | None = 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    params, forward = glass_mlp(rng) if name == "mlp" else glass_cnn(rng, shape[-1])
+    params, forward = glass_mlp(rng) if name in ("mlp", "hvp") else glass_cnn(rng, shape[-1])
+    if name == "hvp":
+        vector = tuple(Tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params)
+        steps = {"glassgrad": lambda: glass_hvp(params, vector, x, y)}
+        if torch is not None:
+            tp = tuple(torch.from_numpy(p.data.copy()) for p in params)
+            tv = tuple(torch.from_numpy(v.data) for v in vector)
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            steps["pytorch"] = lambda: torch_hvp(torch, tp, tv, tx, ty)
+        return _time_steps({only: steps[only]} if only else steps, repeats)
     steps = {"glassgrad": lambda: glass_step(params, forward, x, y)}
     if torch is not None:
         model = torch_model(torch, name, shape[-1])
@@ -213,7 +247,8 @@ def main() -> None:
                         help="timed steps of each library per model (default: %(default)s)")
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES),
                         help="mlp (MLP 784-128-64-10), cnn8 (mnist_cnn on 8x8), cnn28 (on "
-                             "28x28); default: all three")
+                             "28x28), hvp (a Hessian-vector product of the MLP's loss); "
+                             "default: all four")
     parser.add_argument("--threads", type=_positive, default=2,
                         help="BLAS and PyTorch threads (default: %(default)s)")
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
