@@ -8,6 +8,10 @@ Backpropagation gets all P derivatives from one forward and one backward pass. T
 both as P grows, checks that they agree, and plots the times on log-log axes: the naive cost
 grows like P^2 (2P passes of a network of size P), backprop's like P.
 
+It ends with the backward pass of one neuron drawn as a graph: ``grad(L, w, create_graph=True)``
+records every multiplication the chain rule makes as a node, so the gradient is a graph like the
+loss, one cluster per rule, that can be drawn, stepped through and differentiated again.
+
     python demos/backprop_vs_numeric.py [--quick] [--out out]
 """
 
@@ -21,7 +25,7 @@ import numpy as np
 from _common import demo_args, plt, save
 
 import nn
-from autograd import Value, no_grad
+from autograd import Value, draw, grad, no_grad, record_scopes, topological_order
 
 
 def loss_of(model: nn.MLP, xs: list[list[float]], ys: list[float]) -> Value:
@@ -64,6 +68,27 @@ def measure(width: int, xs, ys) -> tuple[int, float, float, float]:
     return len(model.parameters()), t1 - t0, t2 - t1, error
 
 
+def backward_graph(out) -> tuple[Value, Value]:
+    """L = tanh(w x + b) for one neuron; dL/dw recorded as a graph, drawn, and differentiated
+    again. Returns (dL/dw, d2L/dw2)."""
+    x, w, b = Value(0.8, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    z = w * x + b
+    z.label = "z"
+    L = z.tanh()
+    L.label = "L"
+    with record_scopes() as scopes:  # each rule's nodes form one cluster in the drawing
+        (dw,) = grad(L, w, create_graph=True)
+    dw.label = "dL/dw"
+    (d2w,) = grad(dw, w)
+    print(f"  dL/dw = (1 - tanh(z)^2) x = {dw.data:.4f}: a graph of "
+          f"{len(topological_order(dw))} nodes (L's has {len(topological_order(L))}); "
+          f"d2L/dw2 = -2 tanh(z) (1 - tanh(z)^2) x^2 = {d2w.data:.4f}, its gradient")
+    draw(dw, scopes=scopes, show_grad=False).render(out / "backward_graph", format="png",
+                                                   cleanup=True)
+    print(f"  wrote {out / 'backward_graph.png'}")
+    return dw, d2w
+
+
 # %%
 def main(argv: list[str] | None = None) -> list[tuple[int, float, float, float]]:
     args = demo_args(__doc__.splitlines()[0], argv)
@@ -91,6 +116,7 @@ def main(argv: list[str] | None = None) -> list[tuple[int, float, float, float]]
            ylabel="seconds")
     ax.legend()
     save(fig, args.out, "backprop_vs_numeric.png")
+    backward_graph(args.out)
     return rows
 
 
