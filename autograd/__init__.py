@@ -8,10 +8,11 @@
 
 The package is in layers, and the arrows point one way (``make lint`` checks them):
 
-- the core, here: ``engine`` (order, backward passes, :func:`grad`, modes), ``ops`` (the op
-  table), ``value`` (:class:`Value`), ``gradcheck`` (``gradcheck``, ``gradgradcheck``),
-  ``testing`` (hypothesis strategies); ``functional`` (jacobian, hessian, vjp, jvp, hvp, on
-  Values and Tensors) sits on top of the core and ``tensor/``;
+- the core, here: ``engine`` (order, backward passes, :func:`grad`), ``modes`` (grad mode,
+  scopes, anomaly slot; per thread), ``ops`` (the op table), ``value`` (:class:`Value`),
+  ``gradcheck`` (``gradcheck``, ``gradgradcheck``), ``testing`` (hypothesis strategies);
+- ``functional``: jacobian, hessian, vjp, jvp, hvp on Values and Tensors (on top of the core
+  and ``tensor/``);
 - ``tensor/``: :class:`Tensor`, its op rows, the network ops, anomaly mode, memory tuning;
 - ``see/``: drawings, frames, the walker, the player, rule checks. Its names (``draw``,
   ``walk``, ``save_html``, ``backward_steps`` ...) are loaded on first use, so importing
@@ -23,19 +24,16 @@ from __future__ import annotations
 from typing import Any
 
 from . import functional, see
-from .engine import (
-    backward,
+from .engine import backward, grad, topological_order, zero_grad
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .modes import (
     enable_grad,
-    grad,
     is_grad_enabled,
     is_recording_scopes,
     no_grad,
     record_scopes,
     scope,
-    topological_order,
-    zero_grad,
 )
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     DivisionByZeroError,
     DomainError,

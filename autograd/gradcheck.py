@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
+from .modes import no_grad
 
 __all__ = ["GradcheckError", "gradcheck", "gradgradcheck", "jacobians", "second_jacobians"]
 
@@ -81,7 +82,7 @@ def jacobians(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
             grad = inputs[i].grad
             a[k] = 0.0 if grad is None else _flat(grad)
     numeric = []
-    with engine.no_grad():
+    with no_grad():
         for i in checked:
             x = inputs[i]
             original = _flat(x.data)
@@ -166,7 +167,7 @@ def second_jacobians(fn: Callable[..., Any], inputs: Sequence[Any], eps: float =
     ``seed`` is ``v`` (default: a fixed random one, 1 for a Value)."""
     checked = _check_inputs(inputs)
     wanted = [inputs[i] for i in checked]
-    with engine.no_grad():
+    with no_grad():
         out = fn(*inputs)
     if seed is None and isinstance(out.data, np.ndarray):
         seed = np.random.default_rng(0).uniform(0.5, 1.5, out.data.shape)

@@ -10,7 +10,7 @@ import numbers
 from typing import Any
 
 from . import engine
-from .engine import modes, note_scope
+from .modes import modes, note_scope
 from .ops import (
     ABS,
     ADD,

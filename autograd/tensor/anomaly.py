@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import changed_modes
+from ..modes import changed_modes
 
 __all__ = ["AnomalyError", "AnomalyState", "check_grad", "check_output", "detect_anomaly"]
 

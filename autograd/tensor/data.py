@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..engine import modes
+from ..modes import modes
 
 __all__ = ["DataMethods", "stale_graph_error"]
 

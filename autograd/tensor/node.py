@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import engine
-from ..engine import modes
+from ..modes import modes
 from .anomaly import check_grad
 from .arguments import unbroadcast
 from .data import stale_graph_error

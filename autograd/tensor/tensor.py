@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import modes, note_scope
+from ..modes import modes, note_scope
 from ..ops import DivisionByZeroError, Op, register_kind
 from .anomaly import check_output
 from .arguments import as_array, index_arg, shape_arg

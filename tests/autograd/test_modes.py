@@ -134,5 +134,5 @@ def test_modes_left_out_of_order_put_back_only_what_each_changed() -> None:
     assert not is_grad_enabled()
     with detect_anomaly():
         paused.close()  # leaves no_grad: grad mode back on, anomaly mode still on
-        assert is_grad_enabled() and autograd.engine.modes().anomaly is not None
-    assert is_grad_enabled() and autograd.engine.modes().anomaly is None
+        assert is_grad_enabled() and autograd.modes.modes().anomaly is not None
+    assert is_grad_enabled() and autograd.modes.modes().anomaly is None

@@ -184,7 +184,7 @@ def test_call_opens_a_scope_only_while_recording():
     assert owners == {"Neuron"}  # every node is made inside a neuron, the innermost scope
     assert made_in[id(out)][1] is model.layers[-1].neurons[0]
     assert not autograd.is_recording_scopes()
-    assert autograd.engine.modes().scope_stack == ()
+    assert autograd.modes.modes().scope_stack == ()
 
 
 def test_dicts_with_int_keys_are_named_and_other_keys_are_an_error():
