@@ -25,7 +25,7 @@ import numpy as np
 from _common import demo_args, plt, save
 
 import nn
-from autograd import Tensor, Value, no_grad
+from autograd import Tensor, Value, grad, no_grad
 
 
 def regression_data(n: int, rng: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,37 +81,30 @@ def train(x, y, batch_size: int, lr: float, epochs: int, seed: int = 0,
     return epochs_seen, times, costs
 
 
-def sharpness(model: nn.Module, x: np.ndarray, y: np.ndarray, iterations: int = 20,
-              h: float = 1e-3) -> float:
+def sharpness(model: nn.Module, x: np.ndarray, y: np.ndarray, iterations: int = 20) -> float:
     """The cost's sharpest curvature at the model's parameters theta: the largest eigenvalue of
-    its Hessian H, by power iteration v <- H v / |H v|, each product from two gradients:
-    H v ~ (grad L(theta + h v) - grad L(theta - h v)) / 2h.
+    its Hessian H, by power iteration v <- H v / |H v|, each product exact:
+
+        H v = d/dtheta (grad L(theta) . v)      the gradient's vector-Jacobian product with v
+
+    The backward pass is recorded once (``grad(..., create_graph=True)``), so grad L is a graph
+    in theta; each H v is one more backward pass through it, seeded with v (what
+    ``autograd.functional.hvp`` does for a function of its inputs; here the model holds theta).
 
     Gradient descent with step eps is stable along a direction of curvature lam only while
     |1 - eps * lam| < 1, that is lam < 2 / eps.
     """
     params = model.parameters()
-    theta = [p.data.copy() for p in params]
-
-    def gradient(v: list[np.ndarray], step: float) -> np.ndarray:  # grad L(theta + step v)
-        for p, t, d in zip(params, theta, v):
-            p.data[...] = t + step * d
-        loss = nn.mse(model(Tensor(x)), Tensor(y))
-        for p in params:
-            p.grad = None
-        loss.backward()
-        return np.concatenate([p.grad.ravel() for p in params]).astype(np.float64)
-
-    flat = np.random.default_rng(0).standard_normal(sum(t.size for t in theta))
+    loss = nn.mse(model(Tensor(x)), Tensor(y))
+    gradients = grad(loss, params, create_graph=True)  # grad L(theta), itself a graph
+    flat = np.random.default_rng(0).standard_normal(sum(p.data.size for p in params))
     lam = 0.0
     for _ in range(iterations):
         flat /= np.linalg.norm(flat)
-        v = np.split(flat, np.cumsum([t.size for t in theta])[:-1])
-        v = [d.reshape(t.shape) for d, t in zip(v, theta)]
-        hv = (gradient(v, h) - gradient(v, -h)) / (2 * h)
-        lam, flat = float(flat @ hv), hv
-    for p, t in zip(params, theta):
-        p.data[...] = t
+        pieces = np.split(flat, np.cumsum([p.data.size for p in params])[:-1])
+        v = [d.reshape(p.shape).astype(p.data.dtype) for d, p in zip(pieces, params)]
+        hv = np.concatenate([h.data.ravel() for h in grad(gradients, params, v)])
+        lam, flat = float(flat @ hv), hv.astype(np.float64)
     return lam
 
 
@@ -151,11 +144,11 @@ def compare(out, quick: bool) -> dict[str, float]:
     # 2 / eps of a stable step (the "edge of stability"); past it the steps overshoot along the
     # sharpest direction, more at every step, until the cost jumps: the bump on its curve.
     sharp.plot(list(curvature), list(curvature.values()), "o-", ms=3,
-               label="largest eigenvalue of the Hessian")
+               label="largest eigenvalue of the Hessian\n(power iteration on exact H v)")
     sharp.axhline(2 / gd_lr, color="black", ls="--", lw=1, label=f"2 / eps = {2 / gd_lr:.0f}")
     sharp.set(title="gradient descent: sharpness of the cost", xlabel="epoch (= step)",
               ylabel="sharpest curvature of L")
-    sharp.legend(loc="center right")
+    sharp.legend(loc="lower right")
     past = [epoch for epoch, lam in curvature.items() if lam > 2 / gd_lr]
     if past:  # where the steps start to overshoot; it shows in the cost much later
         by_epoch.axvline(past[0], color="tab:blue", ls=":", lw=1)

@@ -1,8 +1,19 @@
-"""The convolution: one op row, conv2d, with its forward computation and its rule.
+"""The convolution and its two adjoints: three op rows that are each other's gradients.
 
-It is a primitive (rather than a composition of the ops in ``ops.py``) for speed, so it has its
-own rule here, a ten-line reference rule beside it, and its own tests. The user-facing function,
-which checks its arguments, is :func:`autograd.tensor.conv2d` (``nn.functional.conv2d``).
+``conv2d(x, w)`` is linear in each of its arguments, so ``T(x, w, y) = <y, conv2d(x, w)>`` is a
+trilinear form, and its gradient in each argument is an op of the family:
+
+- ``dT/dy = conv2d(x, w)``, the convolution (plus a bias);
+- ``dT/dx = conv_transpose2d(y, w)``, the adjoint in x (each output pixel's ``y`` spread back
+  over its window through ``w``);
+- ``dT/dw = conv2d_weight(x, y)``, the adjoint in w (each window of x weighted by ``y``).
+
+So each op's rule calls the other two (conv2d's: ``dL/dx = conv_transpose2d(dL/df, w)``,
+``dL/dw = conv2d_weight(x, dL/df)``), the rules are differentiable, and second derivatives
+through a convolution stay inside the family. The three are primitives (rather than
+compositions of the ops in ``ops.py``) for speed, with plain reference functions beside them
+for the tests. The user-facing function, which checks its arguments, is
+:func:`autograd.tensor.conv2d` (``nn.functional.conv2d``).
 
 Layout: a convolution computes its output as one matrix ``(N * OH * OW, out)``, so the array it
 returns has the NCHW *shape* with a channels-last *memory layout* (a transposed view). Elementwise
@@ -16,26 +27,44 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..ops import value_of
 from .ops import tensor_op
 
-__all__ = ["BLOCK_BYTES", "CONV2D", "ConvContext", "offsets", "output_size", "strided"]
+__all__ = [
+    "BLOCK_BYTES", "CONV2D", "CONV2D_WEIGHT", "CONV_TRANSPOSE2D", "ConvContext",
+    "conv2d_vjp_reference", "conv2d_weight_reference", "conv_transpose2d_reference", "offsets",
+    "output_size", "strided",
+]
 
 
 class ConvContext:
-    """A convolution's constants, and what its forward pass keeps for backward: the im2col
-    matrix (N * OH * OW, kh * kw * C + 1, each row ending with a 1) when the whole batch fitted
-    in one block of BLOCK_BYTES, else the zero-padded input (when there is padding) to gather it
-    from again."""
+    """The constants of the three ops: ``stride`` and ``padding`` (pairs), the ``kernel`` size
+    (kh, kw), which conv2d_weight's output needs, and the input ``size`` (H, W), which
+    conv_transpose2d's output needs (y alone does not determine it when the stride does not
+    divide). conv2d's forward fills in the last two, and keeps for conv2d_weight what it
+    gathered from its input ``source``: the im2col matrix (N * OH * OW, kh * kw * C + 1, each
+    row ending with a 1) when the whole batch fitted in one block of BLOCK_BYTES, else the
+    zero-padded input (when there is padding). They serve that very array only (see
+    :meth:`kept`)."""
 
-    __slots__ = ("stride", "padding", "padded", "cols")
+    __slots__ = ("stride", "padding", "kernel", "size", "source", "padded", "cols")
 
-    def __init__(self, stride: tuple[int, int], padding: tuple[int, int]) -> None:
-        self.stride, self.padding = stride, padding
+    def __init__(self, stride: tuple[int, int], padding: tuple[int, int],
+                 kernel: tuple[int, int] | None = None, size: tuple[int, int] | None = None,
+                 ) -> None:
+        self.stride, self.padding, self.kernel, self.size = stride, padding, kernel, size
+        self.source: np.ndarray | None = None
         self.padded: np.ndarray | None = None
         self.cols: np.ndarray | None = None
 
+    def kept(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(cols, padded)`` kept by the forward pass if it was given ``x`` itself (the same
+        array object, not an equal one), else ``(None, None)``."""
+        return (self.cols, self.padded) if x is self.source else (None, None)
+
     def __repr__(self) -> str:
-        return f"ConvContext(stride={self.stride}, padding={self.padding})"
+        return (f"ConvContext(stride={self.stride}, padding={self.padding}, "
+                f"kernel={self.kernel}, size={self.size})")
 
 
 def output_size(size: int, kernel: int, stride: int) -> int:
@@ -47,17 +76,17 @@ def offsets(kh: int, kw: int) -> list[tuple[int, int]]:
 
 
 def strided(a: np.ndarray, i: int, j: int, oh: int, ow: int, sh: int, sw: int,
-             channels_last: bool = False) -> np.ndarray:
+            channels_last: bool = False) -> np.ndarray:
     """The elements ``a[..., i + sh * r, j + sw * s]`` for r < oh, s < ow: one kernel offset."""
     rows, cols = slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
     return a[:, rows, cols, :] if channels_last else a[:, :, rows, cols]
 
 
-# ---- conv2d -----------------------------------------------------------------------------------
+# ---- blocks of samples ------------------------------------------------------------------------
 # The im2col matrix of a whole batch is large (MNIST's second convolution: 85 MB at batch 128),
-# and writing it to memory and reading it back costs as much as the products. So all three
-# passes walk the batch in blocks of samples whose im2col rows fit in the cache (BLOCK_BYTES):
-# gather a block's rows, multiply them, move on. Each block is one BLAS call over many rows.
+# and writing it to memory and reading it back costs as much as the products. So the ops walk
+# the batch in blocks of samples whose im2col rows fit in the cache (BLOCK_BYTES): gather a
+# block's rows, multiply them, move on. Each block is one BLAS call over many rows.
 
 BLOCK_BYTES = 6 << 20
 """How many bytes of im2col rows a convolution gathers at a time (at least one sample's)."""
@@ -101,8 +130,17 @@ def _gather(rows: np.ndarray, xp: np.ndarray, windows: np.ndarray, block: slice,
                   strided(samples, i, j, oh, ow, *stride).transpose(0, 2, 3, 1))
 
 
+def _pixel_rows(y: np.ndarray) -> np.ndarray:
+    """An output-shaped (n, o, oh, ow) array as a matrix (n * oh * ow, o): free when it is
+    channels-last, as the convolution's output and its gradients are."""
+    return y.transpose(0, 2, 3, 1).reshape(-1, y.shape[1])
+
+
+# ---- the forward computations -----------------------------------------------------------------
+
 def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContext) -> np.ndarray:
     o, c, kh, kw = w.shape
+    ctx.kernel, ctx.size = (kh, kw), x.shape[2:]
     xp = _padded(x, ctx.padding)
     windows = _windows(xp, kh, kw, ctx.stride)
     n, oh, ow = windows.shape[:3]
@@ -121,84 +159,155 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
         rows = cols[:m * pixels]
         _gather(rows[:, :k].reshape((m,) + windows.shape[1:]), xp, windows, block, ctx.stride)
         np.matmul(rows, w_matrix, out=out[block.start * pixels:block.stop * pixels])
+    ctx.source, ctx.cols, ctx.padded = x, None, None
     if len(blocks) == 1 and cols.nbytes <= BLOCK_BYTES:  # all in one small block: keep it
         ctx.cols = cols
-    elif xp is not x:  # backward gathers again, from the padded input
+    elif xp is not x:  # conv2d_weight gathers again, from the padded input
         ctx.padded = xp
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
-def _conv2d_vjp(node: Any, up: np.ndarray) -> tuple:
-    """dL/dW = cols^T @ g and dL/dx = g @ w[:, :, p, q] added at each offset (p, q), by blocks."""
+def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, ctx: ConvContext) -> np.ndarray:
+    """For each kernel offset (p, q), y's rows times w[:, :, p, q] added into the zero-padded
+    output at that offset, by blocks of samples; then the padding is cut off."""
+    n, o, oh, ow = y.shape
+    _, c, kh, kw = w.shape
+    (ph, pw), (h, wd) = ctx.padding, ctx.size
+    pixels, dtype = oh * ow, np.result_type(y, w)
+    g = _pixel_rows(y)
+    dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
+    w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=dtype)  # (kh, kw, o, c)
+    blocks = _sample_blocks(n, pixels * kh * kw * c * dtype.itemsize)
+    product = np.empty((blocks[0].stop * pixels, c), dtype=dtype)
+    for block in blocks:
+        m, rows = block.stop - block.start, slice(block.start * pixels, block.stop * pixels)
+        part, prod = dx[block], product[:m * pixels]
+        for i, j in offsets(kh, kw):
+            np.matmul(g[rows], w_offsets[i, j], out=prod)
+            window = strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)
+            window += prod.reshape(m, oh, ow, c)
+    return dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
+
+
+def _conv2d_weight_forward(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np.ndarray:
+    """cols(x)^T @ y as a matrix (kh * kw * C, o): with the im2col rows conv2d's forward kept
+    for this x, else gathered again block by block."""
+    (kh, kw), c, o = ctx.kernel, x.shape[1], y.shape[1]
+    k, g = kh * kw * c, _pixel_rows(y)
+    cols, padded = ctx.kept(x)
+    if cols is not None:
+        gw = cols[:, :k].T @ g
+    else:
+        source = _padded(x, ctx.padding) if padded is None else padded
+        windows = _windows(source, kh, kw, ctx.stride)
+        n, pixels = x.shape[0], y.shape[2] * y.shape[3]
+        blocks = _sample_blocks(n, pixels * k * x.itemsize)
+        rows = np.empty((blocks[0].stop,) + windows.shape[1:], dtype=x.dtype)
+        gw = np.zeros((k, o), dtype=np.result_type(x, y))
+        for block in blocks:
+            part = rows[:block.stop - block.start]
+            _gather(part, source, windows, block, ctx.stride)
+            gw += part.reshape(-1, k).T @ g[block.start * pixels:block.stop * pixels]
+    return gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
+
+
+# ---- the rules: each op's gradient is made of the other two -----------------------------------
+
+def _zeros_bias(w: Any) -> np.ndarray:
+    weight = value_of(w)
+    return np.zeros(weight.shape[0], dtype=weight.dtype)
+
+
+def _pixel_sums(up: Any) -> Any:
+    """``up`` summed over n, i, j, written as ``1^T @ G`` for its pixel rows G: the same sum
+    as ``up.sum(axis=(0, 2, 3))``, but on arrays BLAS adds up G's columns several times faster
+    than numpy's reduction (on MNIST's first layer, the sum would double the rule's time)."""
+    rows = _pixel_rows(up)
+    return np.ones(rows.shape[0], dtype=value_of(rows).dtype) @ rows
+
+
+def _conv2d_vjp(node: Any, up: Any) -> tuple:
+    """dL/dx = conv_transpose2d(dL/df, w);  dL/dw = conv2d_weight(x, dL/df);  dL/db = dL/df
+    summed over n, i, j. The ops get the forward's context (what it kept for x)."""
     x, w, b = node._prev
     ctx: ConvContext = node._ctx
-    n, o, oh, ow = up.shape
-    _, c, kh, kw = w.data.shape
-    pixels, k = oh * ow, kh * kw * c
-    g = up.transpose(0, 2, 3, 1).reshape(n * pixels, o)  # free when up is channels-last
-    (ph, pw), (h, wd) = ctx.padding, x.data.shape[2:]
-    dtype = np.result_type(up, x.data, w.data)
-    blocks = _sample_blocks(n, pixels * k * x.data.itemsize)
-    size = blocks[0].stop  # samples in a block
-    gather = w.requires_grad and ctx.cols is None  # else the forward's im2col is at hand
-    gw = gb = None
-    if w.requires_grad and not gather:  # the forward's im2col rows, each ending with a 1
-        both = ctx.cols.T @ g  # (k + 1, o): its last row sums g, which is the bias gradient
-        gw = both[:k]
-        if b.requires_grad:
-            gb = both[k].copy()
-    elif b.requires_grad:
-        gb = g.sum(axis=0)
-    if gather:
-        gw = np.zeros((k, o), dtype=dtype)
-        source = x.data if ctx.padded is None else ctx.padded
-        windows = _windows(source, kh, kw, ctx.stride)
-        cols = np.empty((size,) + windows.shape[1:], dtype=x.data.dtype)
+    return (CONV_TRANSPOSE2D.run(up, w.data, ctx=ctx) if x.requires_grad else None,
+            CONV2D_WEIGHT.run(x.data, up, ctx=ctx) if w.requires_grad else None,
+            _pixel_sums(up) if b.requires_grad else None)
+
+
+def _conv_transpose2d_vjp(node: Any, up: Any) -> tuple:
+    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y)."""
+    y, w = node._prev
+    stride, padding = node._ctx.stride, node._ctx.padding
+    gy = gw = None
+    if y.requires_grad:
+        gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ConvContext(stride, padding))
+    if w.requires_grad:
+        kernel = value_of(w.data).shape[2:]
+        gw = CONV2D_WEIGHT.run(up, y.data, ctx=ConvContext(stride, padding, kernel=kernel))
+    return gy, gw
+
+
+def _conv2d_weight_vjp(node: Any, up: Any) -> tuple:
+    """dL/dx = conv_transpose2d(y, dL/df);  dL/dy = conv2d(x, dL/df) (no bias)."""
+    x, y = node._prev
+    stride, padding = node._ctx.stride, node._ctx.padding
+    gx = gy = None
     if x.requires_grad:
-        dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
-        w_offsets = np.ascontiguousarray(w.data.transpose(2, 3, 0, 1))  # (kh, kw, out, in)
-        product = np.empty((size * pixels, c), dtype=dtype)
-    for block in blocks if gather or x.requires_grad else ():
-        m = block.stop - block.start
-        g_rows = g[block.start * pixels:block.stop * pixels]
-        if gather:
-            rows = cols[:m]
-            _gather(rows, source, windows, block, ctx.stride)
-            gw += rows.reshape(-1, k).T @ g_rows
-        if x.requires_grad:
-            part, prod = dx[block], product[:m * pixels]
-            for i, j in offsets(kh, kw):
-                np.matmul(g_rows, w_offsets[i, j], out=prod)
-                strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)[...] += \
-                    prod.reshape(m, oh, ow, c)
-    gx = gwt = None
-    if x.requires_grad:
-        gx = dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
-    if gw is not None:
-        gwt = gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
-    return gx, gwt, gb
+        size = value_of(x.data).shape[2:]
+        gx = CONV_TRANSPOSE2D.run(y.data, up, ctx=ConvContext(stride, padding, size=size))
+    if y.requires_grad:
+        gy = CONV2D.run(x.data, up, _zeros_bias(up), ctx=ConvContext(stride, padding))
+    return gx, gy
+
+
+# ---- plain references (the tests check the fast computations against them) -------------------
+
+def conv_transpose2d_reference(y: np.ndarray, w: np.ndarray, ctx: ConvContext) -> np.ndarray:
+    """conv_transpose2d written plainly: y times w[:, :, p, q] added at each offset (p, q)."""
+    (ph, pw), (h, wd), (oh, ow) = ctx.padding, ctx.size, y.shape[2:]
+    dxp = np.zeros((y.shape[0], w.shape[1], h + 2 * ph, wd + 2 * pw), dtype=y.dtype)
+    for p, q in offsets(*w.shape[2:]):
+        strided(dxp, p, q, oh, ow, *ctx.stride)[...] += np.einsum("noij,oc->ncij", y,
+                                                                  w[:, :, p, q])
+    return dxp[:, :, ph:ph + h, pw:pw + wd]
+
+
+def conv2d_weight_reference(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np.ndarray:
+    """conv2d_weight written plainly: at each offset (p, q), the inputs seen there times y."""
+    (ph, pw), (oh, ow) = ctx.padding, y.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    gw = np.zeros((y.shape[1], x.shape[1], *ctx.kernel), dtype=y.dtype)
+    for p, q in offsets(*ctx.kernel):
+        gw[:, :, p, q] = np.einsum("noij,ncij->oc", y, strided(xp, p, q, oh, ow, *ctx.stride))
+    return gw
 
 
 def conv2d_vjp_reference(node: Any, up: np.ndarray) -> tuple:
-    """The same rule written plainly, offset by offset (tests check the fast rule against it)."""
+    """conv2d's rule with the plain references (tests check the rule against it)."""
     x, w, _ = node._prev
-    (ph, pw), (oh, ow) = node._ctx.padding, up.shape[2:]
-    xp = np.pad(x.data, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    dxp, gw = np.zeros(xp.shape, dtype=up.dtype), np.zeros(w.data.shape, dtype=up.dtype)
-    for p, q in offsets(*w.data.shape[2:]):
-        window = (p, q, oh, ow, *node._ctx.stride)  # the inputs each output sees at (p, q)
-        gw[:, :, p, q] = np.einsum("noij,ncij->oc", up, strided(xp, *window))
-        strided(dxp, *window)[...] += np.einsum("noij,oc->ncij", up, w.data[:, :, p, q])
-    h, wd = x.data.shape[2:]
-    return dxp[:, :, ph:ph + h, pw:pw + wd], gw, up.sum(axis=(0, 2, 3))
+    ctx = ConvContext(node._ctx.stride, node._ctx.padding, w.data.shape[2:], x.data.shape[2:])
+    return (conv_transpose2d_reference(up, w.data, ctx), conv2d_weight_reference(x.data, up, ctx),
+            up.sum(axis=(0, 2, 3)))
 
 
 CONV2D = tensor_op(
     "conv2d", _conv2d_forward, vjp=_conv2d_vjp, symbol="conv", arity=3, uses_ctx=True,
     fresh_vjp=True,
     math="f(x, w, b)[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x[n, c, s*i + p, s*j + q]"
-         ";  as a matrix product F = cols(x) @ W (im2col);  dL/dW = cols(x)^T @ dL/dF;  "
-         "dL/dx = for each kernel offset (p, q), dL/dF @ w[:, :, p, q] added at that offset;  "
-         "dL/db = dL/dF summed over n, i, j")
-
-
+         " (x zero-padded; as a matrix product F = cols(x) @ W, im2col);  "
+         "dL/dx = conv_transpose2d(dL/df, w);  dL/dw = conv2d_weight(x, dL/df);  "
+         "dL/db = dL/df summed over n, i, j")
+CONV_TRANSPOSE2D = tensor_op(
+    "conv_transpose2d", _conv_transpose2d_forward, vjp=_conv_transpose2d_vjp, symbol="convT",
+    arity=2, uses_ctx=True, fresh_vjp=True,
+    math="f(y, w)[n, c, s*i + p, s*j + q] += sum_o y[n, o, i, j] * w[o, c, p, q] over all "
+         "i, j, p, q (on the zero-padded H x W grid, then cropped: the adjoint of conv2d in x);  "
+         "dL/dy = conv2d(dL/df, w);  dL/dw = conv2d_weight(dL/df, y)")
+CONV2D_WEIGHT = tensor_op(
+    "conv2d_weight", _conv2d_weight_forward, vjp=_conv2d_weight_vjp, symbol="convW", arity=2,
+    uses_ctx=True, fresh_vjp=True,
+    math="f(x, y)[o, c, p, q] = sum_{n, i, j} y[n, o, i, j] * x[n, c, s*i + p, s*j + q] "
+         "(x zero-padded: the adjoint of conv2d in w; cols(x)^T @ y);  "
+         "dL/dx = conv_transpose2d(y, dL/df);  dL/dy = conv2d(x, dL/df)")

@@ -1,7 +1,12 @@
-"""Max-pooling: one op row, max_pool2d, with its forward computation and its rule.
+"""Max-pooling: two op rows, max_pool2d and its gradient max_unpool2d, with their computations.
 
-A primitive for speed, with its own tests. The user-facing function, which checks its arguments,
-is :func:`autograd.tensor.max_pool2d` (``nn.functional.max_pool2d``).
+``max_pool2d``'s gradient is linear in the upstream gradient, with a routing fixed by the data
+(each window's chosen maximum): that linear map is the op ``max_unpool2d(u)``, which hands each
+window's ``u`` to its maximum. Its own gradient gathers: ``dL/du = dL/df`` read at the maxima's
+positions. The routing is a constant (read from data), so the rules are differentiable and a
+second derivative through max-pooling is a ``max_unpool2d`` followed by a gather. Both are
+primitives for speed, with their own tests. The user-facing function, which checks its
+arguments, is :func:`autograd.tensor.max_pool2d` (``nn.functional.max_pool2d``).
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
+from ..ops import value_of
 from .conv import offsets, output_size, strided
 from .ops import tensor_op
 
-__all__ = ["MAX_POOL2D", "PoolContext"]
+__all__ = ["MAX_POOL2D", "MAX_UNPOOL2D", "PoolContext", "max_positions"]
 
 
 class PoolContext:
@@ -29,8 +36,8 @@ class PoolContext:
         return f"PoolContext(kernel={self.kernel}, stride={self.stride})"
 
 
-# ---- max_pool2d -------------------------------------------------------------------------------
-# Both passes work on channels-last views, so every window offset reads whole channel rows. Ties
+# ---- max_pool2d and max_unpool2d -------------------------------------------------------------
+# Both ops work on channels-last views, so every window offset reads whole channel rows. Ties
 # go to a window's first maximum in row-major order; a NaN is a window's maximum, and of several
 # NaNs the last one gets the gradient: what PyTorch does. The gradient is handed out by
 # multiplying with 0/1 masks, which is fast but turns an inf or NaN upstream into NaN in the
@@ -57,18 +64,51 @@ def _maximum_of(views: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _max_pool2d_vjp(node: Any, up: np.ndarray) -> tuple:
+def _max_pool2d_vjp(node: Any, up: Any) -> tuple:
+    """dL/dx = max_unpool2d(dL/df): the routing (input, output, window) is a constant."""
     (x,) = node._prev
-    kernel, stride = node._ctx.kernel, node._ctx.stride
-    xt, out = x.data.transpose(0, 2, 3, 1), node.data.transpose(0, 2, 3, 1)
+    return (MAX_UNPOOL2D.run(up, ctx=(value_of(x.data), value_of(node.data), node._ctx)),)
+
+
+def _max_unpool2d_forward(up: np.ndarray, ctx: tuple) -> np.ndarray:
+    """Each window's ``up`` added at its chosen maximum in an input-shaped array of zeros, by
+    0/1 masks on channels-last views (see the comment above)."""
+    x, out, pool = ctx
+    xt, out = x.transpose(0, 2, 3, 1), out.transpose(0, 2, 3, 1)
     upt = np.ascontiguousarray(up.transpose(0, 2, 3, 1))
     exact = not np.isfinite(upt).all()  # inf * 0 would be NaN: select instead of multiplying
     with np.errstate(invalid="ignore"):  # exact: inf + -inf in overlapping windows is NaN
-        if stride == kernel:
-            dx = _tiled_max_grad(xt, out, upt, kernel, exact)
+        if pool.stride == pool.kernel:
+            dx = _tiled_max_grad(xt, out, upt, pool.kernel, exact)
         else:
-            dx = _strided_max_grad(xt, out, upt, kernel, stride, exact)
-    return (dx.transpose(0, 3, 1, 2),)
+            dx = _strided_max_grad(xt, out, upt, pool.kernel, pool.stride, exact)
+    return dx.transpose(0, 3, 1, 2)
+
+
+def _max_unpool2d_vjp(node: Any, grad: Any) -> tuple:
+    """A gather: each window's gradient is ``grad`` (dL/df) at its maximum; integer-array
+    indexing, so it works on arrays and on nodes (a getitem, whose gradient is a scatter)."""
+    x, _, pool = node._ctx
+    return (grad.reshape(-1)[max_positions(x, pool)],)
+
+
+def max_positions(x: np.ndarray, ctx: PoolContext) -> np.ndarray:
+    """The flat index into ``x`` of each window's chosen maximum, shaped like the pooled output
+    (n, c, oh, ow): the first maximum in row-major order; in a window holding NaN, its last NaN
+    (the rules of max_pool2d's gradient)."""
+    (kh, kw), (sh, sw) = ctx.kernel, ctx.stride
+    n, c, h, w = x.shape
+    oh, ow = output_size(h, kh, sh), output_size(w, kw, sw)
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    flat = windows.reshape(n, c, oh, ow, kh * kw)
+    k = flat.argmax(axis=-1)  # the first maximum
+    nans = np.isnan(flat)
+    if nans.any():
+        k = np.where(nans.any(axis=-1), kh * kw - 1 - nans[..., ::-1].argmax(axis=-1), k)
+    p, q = np.divmod(k, kw)
+    rows, cols = sh * np.arange(oh)[:, None] + p, sw * np.arange(ow) + q
+    planes = np.arange(n * c).reshape(n, c, 1, 1)  # (sample, channel) planes of h * w
+    return (planes * h + rows) * w + cols
 
 
 def _tiled_max_grad(xt: np.ndarray, out: np.ndarray, up: np.ndarray,
@@ -164,6 +204,14 @@ def _hand_out(rest: np.ndarray, order: list[tuple[int, int]],
 MAX_POOL2D = tensor_op(
     "max_pool2d", _max_pool2d_forward, vjp=_max_pool2d_vjp, symbol="maxpool", uses_ctx=True,
     fresh_vjp=True,
-    math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = dL/df at the "
-         "window's first maximum (a NaN counts as the maximum; of several NaNs, the last), 0 "
-         "elsewhere; an element in several (overlapping) windows adds what each gives it")
+    math="f(x)[n, c, i, j] = max over the window at (s*i, s*j) of x;  dL/dx = "
+         "max_unpool2d(dL/df): dL/df at the window's first maximum (a NaN counts as the "
+         "maximum; of several NaNs, the last), 0 elsewhere; an element in several "
+         "(overlapping) windows adds what each gives it")
+MAX_UNPOOL2D = tensor_op(
+    "max_unpool2d", _max_unpool2d_forward, vjp=_max_unpool2d_vjp, symbol="unpool",
+    uses_ctx=True, fresh_vjp=True,
+    math="f(u)[n, c, a, b] = sum of u[n, c, i, j] over the windows (i, j) whose chosen maximum "
+         "of x is at (a, b) (x, max_pool2d(x) and the window are constants: the gradient of "
+         "max_pool2d);  dL/du[n, c, i, j] = dL/df[n, c, a, b] at that window's maximum (a "
+         "gather)")

@@ -1,10 +1,12 @@
 """Every demo runs with --quick and writes the pictures it promises (checked by their bytes)."""
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +21,7 @@ EXPECTED = {
     "sgd.py": ["sgd_vs_gd.png", "sgd_learning_rates.png", "sgd_saddle.png"],
     "learn_2d.py": ["learn_2d_curves.png", "learn_2d_heatmaps.png"],
     "moons.py": ["moons.png"],
+    "newton.py": ["newton_1d.png", "newton_rosenbrock.png", "tanh_derivatives.png"],
     "tour.py": ["index.html", "neuron_player.html", "fit_line.png", "fit_line.gif",
                 "sgd_saddle.png", "learn_2d_heatmaps.png"],
 }
@@ -78,6 +81,39 @@ def test_backprop_agrees_with_central_differences(tmp_path):
     rows = [line.split() for line in output.splitlines()[1:] if line.strip()[:1].isdigit()]
     assert len(rows) == 4
     assert all(float(row[-1]) < 1e-6 for row in rows)
+
+
+def import_demo(name: str, monkeypatch):
+    """A demo imported as a module (demos import ``_common`` from their own folder)."""
+    monkeypatch.syspath_prepend(str(ROOT / "demos"))
+    return importlib.import_module(name)
+
+
+def test_newton_1d_converges_quadratically(monkeypatch):
+    newton = import_demo("newton", monkeypatch)
+    path = newton.newton_1d(2.5, tol=1e-12)
+    root = path[-1]
+    assert len(path) - 1 <= 8
+    assert abs(root ** 3 + root - 1) < 1e-12                       # f'(x*) = x^3 + x - 1 = 0
+    assert len(newton.descent_1d(2.5, lr=0.1, tol=1e-12)) > 5 * len(path)
+    _, slope, curvature = newton.derivatives(2.0)                  # grad of grad, on Values
+    assert (slope, curvature) == pytest.approx((2.0 ** 3 + 2.0 - 1, 3 * 2.0 ** 2 + 1))
+
+
+def test_newton_2d_reaches_the_rosenbrock_minimum(monkeypatch):
+    newton = import_demo("newton", monkeypatch)
+    path = newton.newton_2d((-1.2, 1.0))
+    assert len(path) - 1 <= 10
+    assert path[-1] == pytest.approx([1.0, 1.0], abs=1e-10)
+
+
+def test_tanh_derivatives_match_closed_forms(monkeypatch):
+    newton = import_demo("newton", monkeypatch)
+    x = np.linspace(-4, 4, 101)
+    curves = newton.tanh_derivatives(x, order=4)
+    assert len(curves) == 5
+    for got, want in zip(curves, newton.tanh_closed_forms(x)):
+        assert np.max(np.abs(got - want)) < 1e-10
 
 
 def test_tour_gallery_links_every_file(tmp_path):

@@ -19,6 +19,14 @@ from autograd import broadcast_to, concatenate, maximum, where
 from autograd import tensor as F
 from autograd.ops import get_op
 from autograd.tensor.arguments import index_arg
+from autograd.tensor.conv import (
+    CONV2D_WEIGHT,
+    CONV_TRANSPOSE2D,
+    ConvContext,
+    conv2d_weight_reference,
+    conv_transpose2d_reference,
+)
+from autograd.tensor.pool import MAX_POOL2D, MAX_UNPOOL2D, PoolContext, max_positions
 from autograd.testing import (
     arrays,
     broadcastable_shapes,
@@ -245,6 +253,48 @@ def conv2d_case(draw: st.DrawFn) -> Case:
                 lambda torch, *ts: torch.nn.functional.conv2d(*ts, stride=stride, padding=padding))
 
 
+@st.composite
+def _conv_shapes(draw: st.DrawFn) -> tuple:
+    """(n, c, o, h, w, (kh, kw), stride, padding, (oh, ow)) of a convolution, as conv2d_case."""
+    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    h = draw(st.integers(max(1, kh - 2 * padding), 5))
+    w = draw(st.integers(max(1, kw - 2 * padding), 5))
+    oh, ow = (h + 2 * padding - kh) // stride + 1, (w + 2 * padding - kw) // stride + 1
+    return n, c, o, h, w, (kh, kw), stride, padding, (oh, ow)
+
+
+def _torch_conv2d_weight(torch: Any, x: Any, y: Any, kernel: tuple, stride: int,
+                         padding: int) -> Any:
+    """PyTorch's weight gradient of conv2d, as a differentiable function of x and y."""
+    w = torch.zeros((y.shape[1], x.shape[1], *kernel), dtype=x.dtype, requires_grad=True)
+    out = torch.nn.functional.conv2d(x, w, stride=stride, padding=padding)
+    return torch.autograd.grad(out, w, y, create_graph=True)[0]
+
+
+@st.composite
+def conv_transpose2d_case(draw: st.DrawFn) -> Case:
+    n, c, o, h, w, kernel, stride, padding, (oh, ow) = draw(_conv_shapes())
+    y, wt = draw(arrays((n, o, oh, ow))), draw(arrays((o, c, *kernel)))
+    ctx = ConvContext((stride, stride), (padding, padding), size=(h, w))
+    extra = ((h + 2 * padding - kernel[0]) % stride, (w + 2 * padding - kernel[1]) % stride)
+    return Case(lambda a, b: CONV_TRANSPOSE2D(a, b, ctx=ctx), (y, wt),
+                lambda a, b: conv_transpose2d_reference(a, b, ctx),
+                lambda torch, a, b: torch.nn.functional.conv_transpose2d(
+                    a, b, stride=stride, padding=padding, output_padding=extra))
+
+
+@st.composite
+def conv2d_weight_case(draw: st.DrawFn) -> Case:
+    n, c, o, h, w, kernel, stride, padding, (oh, ow) = draw(_conv_shapes())
+    x, y = draw(arrays((n, c, h, w))), draw(arrays((n, o, oh, ow)))
+    ctx = ConvContext((stride, stride), (padding, padding), kernel=kernel)
+    return Case(lambda a, b: CONV2D_WEIGHT(a, b, ctx=ctx), (x, y),
+                lambda a, b: conv2d_weight_reference(a, b, ctx),
+                lambda torch, a, b: _torch_conv2d_weight(torch, a, b, kernel, stride, padding))
+
+
 def max_pool2d_reference(x: np.ndarray, k: int, s: int) -> np.ndarray:
     oh, ow = (x.shape[2] - k) // s + 1, (x.shape[3] - k) // s + 1
     out = np.full((*x.shape[:2], oh, ow), -np.inf)
@@ -262,6 +312,29 @@ def max_pool2d_case(draw: st.DrawFn) -> Case:
     x = draw(distinct_arrays(shape, spacing=0.05))
     return Case(lambda t: F.max_pool2d(t, k, s), (x,), lambda a: max_pool2d_reference(a, k, s),
                 lambda torch, t: torch.nn.functional.max_pool2d(t, k, s))
+
+
+@st.composite
+def max_unpool2d_case(draw: st.DrawFn) -> Case:
+    k, s = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(k, 5)),
+             draw(st.integers(k, 5)))
+    x = draw(distinct_arrays(shape, spacing=0.05))  # a constant: the routing
+    pool = PoolContext((k, k), (s, s))
+    out = MAX_POOL2D.forward(x, pool)
+    u = draw(arrays(out.shape))
+
+    def reference(a: np.ndarray) -> np.ndarray:
+        scattered = np.zeros(x.size)
+        np.add.at(scattered, max_positions(x, pool).reshape(-1), a.reshape(-1))
+        return scattered.reshape(x.shape)
+
+    def torch_fn(torch: Any, t: Any) -> Any:  # PyTorch's gradient of max-pooling, in t
+        xt = torch.tensor(x, requires_grad=True)
+        pooled = torch.nn.functional.max_pool2d(xt, k, s)
+        return torch.autograd.grad(pooled, xt, t, create_graph=True)[0]
+
+    return Case(lambda t: MAX_UNPOOL2D(t, ctx=(x, out, pool)), (u,), reference, torch_fn)
 
 
 @st.composite
@@ -303,6 +376,9 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "scatter": scatter_case(),
     "concatenate": concatenate_case(),
     "conv2d": conv2d_case(),
+    "conv_transpose2d": conv_transpose2d_case(),
+    "conv2d_weight": conv2d_weight_case(),
     "max_pool2d": max_pool2d_case(),
+    "max_unpool2d": max_unpool2d_case(),
     "log_softmax": log_softmax_case(),
 }
