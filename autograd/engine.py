@@ -226,7 +226,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, create_graph: bool
         finally:
             if anomaly is not None:
                 anomaly.node = previous
-    return _results(inputs, grads, allow_unused)
+    return _results(inputs, grads, allow_unused, any(out._op is None for out in outputs))
 
 
 class BackwardOf(NamedTuple):
@@ -326,15 +326,19 @@ class _Recorded:
                 view.requires_grad = view.requires_grad and parent in leads
 
 
-def _results(inputs: tuple, grads: dict[Any, Any], allow_unused: bool) -> tuple[Any, ...]:
+def _results(inputs: tuple, grads: dict[Any, Any], allow_unused: bool,
+             leaf_output: bool) -> tuple[Any, ...]:
     results: list[Any] = []
     for i, x in enumerate(inputs):
         g = grads.get(x)
         if g is None:
             if not allow_unused:
+                hint = (" (an output is a leaf: if it is a gradient from grad(), pass "
+                        "create_graph=True there to differentiate it again)"
+                        if leaf_output else "")
                 raise ValueError(f"grad: inputs[{i}] was not used to compute the outputs (no "
-                                 "path leads from it to them); pass allow_unused=True to get "
-                                 "None for it")
+                                 f"path leads from it to them){hint}; pass allow_unused=True "
+                                 "to get None for it")
             results.append(None)
         elif is_node(g):
             results.append(g)

@@ -87,6 +87,9 @@ def test_allow_unused():
         grad(a * 3, [a, b])
     ga, gb = grad(a * 3, [a, b], allow_unused=True)
     assert ga.data == 3.0 and gb is None
+    (plain,) = grad(a * a, a)  # without create_graph: a constant, unrelated to a
+    with pytest.raises(ValueError, match=r"an output is a leaf: .*pass create_graph=True"):
+        grad(plain, a)
 
 
 def test_errors_name_what_is_wrong():
