@@ -41,6 +41,23 @@ def _set(node: Any, index: int, value: float) -> None:
         node.data = float(value)
 
 
+def _central_differences(x: Any, evaluate: Callable[[], np.ndarray], eps: float) -> np.ndarray:
+    """The columns ``(evaluate() at x + eps e_j - at x - eps e_j) / (2 eps)``, one per element
+    of the input ``x`` (changed in place and put back)."""
+    original = _flat(x.data)
+    columns = []
+    for j in range(original.size):
+        _set(x, j, original[j] + eps)
+        plus = evaluate()
+        _set(x, j, original[j] - eps)
+        minus = evaluate()
+        _set(x, j, original[j])
+        columns.append((plus - minus) / (2.0 * eps))
+    if not columns:  # an empty input: no columns (and no rows to size them from without one)
+        return np.zeros((evaluate().size, 0))
+    return np.stack(columns, axis=1)
+
+
 def _check_inputs(inputs: Sequence[Any]) -> list[int]:
     """Positions of the inputs whose gradients are checked; a clear error for bad inputs."""
     checked = []
@@ -84,17 +101,7 @@ def jacobians(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     numeric = []
     with no_grad():
         for i in checked:
-            x = inputs[i]
-            original = _flat(x.data)
-            jac = np.zeros((n_out, original.size))
-            for j in range(original.size):
-                _set(x, j, original[j] + eps)
-                plus = _flat(fn(*inputs).data)
-                _set(x, j, original[j] - eps)
-                minus = _flat(fn(*inputs).data)
-                _set(x, j, original[j])
-                jac[:, j] = (plus - minus) / (2.0 * eps)
-            numeric.append(jac)
+            numeric.append(_central_differences(inputs[i], lambda: _flat(fn(*inputs).data), eps))
     for i in checked:
         inputs[i]._reset_grad()
     return {i: (a, n) for i, a, n in zip(checked, analytic, numeric)}
@@ -187,19 +194,8 @@ def second_jacobians(fn: Callable[..., Any], inputs: Sequence[Any], eps: float =
                     if s is not None:
                         a[row] = _flat(s.data)
             row += 1
-    numeric = []
-    for i, size in zip(checked, sizes):
-        x = inputs[i]
-        original = _flat(x.data)
-        jac = np.zeros((sum(sizes), size))
-        for j in range(size):
-            _set(x, j, original[j] + eps)
-            plus = _joined(_first_derivatives(fn, inputs, checked, seed, False), sizes)
-            _set(x, j, original[j] - eps)
-            minus = _joined(_first_derivatives(fn, inputs, checked, seed, False), sizes)
-            _set(x, j, original[j])
-            jac[:, j] = (plus - minus) / (2.0 * eps)
-        numeric.append(jac)
+    numeric = [_central_differences(inputs[i], lambda: _joined(
+        _first_derivatives(fn, inputs, checked, seed, False), sizes), eps) for i in checked]
     return {i: (a, n) for i, a, n in zip(checked, analytic, numeric)}
 
 
