@@ -91,11 +91,8 @@ def torch_model(model: nn.Sequential):
         torch.nn.MaxPool2d(2), torch.nn.Dropout(0.25), torch.nn.Flatten(),
         torch.nn.Linear(9216, 128), torch.nn.ReLU(), torch.nn.Dropout(0.5),
         torch.nn.Linear(128, 10))
-    with torch.no_grad():
-        for ours, theirs in zip([model[i] for i in (0, 2, 7, 10)], [t[i] for i in (0, 2, 7, 10)]):
-            w = ours.weight.data.T if isinstance(ours, nn.Dense) else ours.weight.data
-            theirs.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)))
-            theirs.bias.copy_(torch.from_numpy(ours.bias.data.copy()))
+    # Same names and layouts (Linear's weight is (out, in), as Dense's): the state loads as it is.
+    t.load_state_dict({name: torch.from_numpy(array) for name, array in model.state_dict().items()})
     return t
 
 

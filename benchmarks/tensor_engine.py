@@ -89,15 +89,16 @@ def glass_mlp(rng: np.random.Generator) -> tuple[list[Tensor], object]:
     sizes = [784, 128, 64, 10]
     params = []
     for nin, nout in zip(sizes[:-1], sizes[1:]):
-        params += [_uniform(rng, (nin, nout), nin), _uniform(rng, (nout,), nin)]
+        params += [_uniform(rng, (nout, nin), nin), _uniform(rng, (nout,), nin)]
 
     return params, lambda x: mlp_forward(params, x)
 
 
 def mlp_forward(params: Any, x: Any) -> Any:
-    """The MLP on glassgrad Tensors or on torch tensors alike (weights laid out (in, out))."""
+    """The MLP on glassgrad Tensors or on torch tensors alike: ``x @ w.T + b`` with weights
+    laid out (out, in), as ``nn.Dense`` and ``torch.nn.Linear`` hold them."""
     for k in range(0, len(params), 2):
-        x = x @ params[k] + params[k + 1]
+        x = x @ params[k].T + params[k + 1]
         if k < len(params) - 2:
             x = x.relu()
     return x
@@ -107,16 +108,16 @@ def glass_cnn(rng: np.random.Generator, side: int) -> tuple[list[Tensor], object
     flat = 64 * ((side - 4) // 2) ** 2
     params = [_uniform(rng, (32, 1, 3, 3), 9), _uniform(rng, (32,), 9),
               _uniform(rng, (64, 32, 3, 3), 288), _uniform(rng, (64,), 288),
-              _uniform(rng, (flat, 128), flat), _uniform(rng, (128,), flat),
-              _uniform(rng, (128, 10), 128), _uniform(rng, (10,), 128)]
+              _uniform(rng, (128, flat), flat), _uniform(rng, (128,), flat),
+              _uniform(rng, (10, 128), 128), _uniform(rng, (10,), 128)]
     w1, b1, w2, b2, w3, b3, w4, b4 = params
 
     def forward(x: Tensor) -> Tensor:
         x = F.conv2d(x, w1, b1).relu()
         x = F.conv2d(x, w2, b2).relu()
         x = F.max_pool2d(x, 2).flatten(1)
-        x = (x @ w3 + b3).relu()
-        return x @ w4 + b4
+        x = F.linear(x, w3, b3).relu()  # as nn.Dense: weights (out, in)
+        return F.linear(x, w4, b4)
 
     return params, forward
 

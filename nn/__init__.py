@@ -21,22 +21,26 @@ from .callbacks import (
     EarlyStopping,
     LambdaCallback,
     LearningRateScheduler,
+    ReduceLROnPlateau,
     TerminateOnNaN,
 )
+from .checkpoint import CSVLogger, ModelCheckpoint
+from .history import History
 from .io import load_weights, save_weights
 from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, hinge, mse
-from .module import Module, is_parameter, parameter_size
+from .module import Module
 from .optim import SGD, Adam, Optimizer
+from .parameter import Parameter, is_parameter, parameter_size
 from .scalar import MLP, Layer, Neuron
 from .schedules import CosineDecay, ExponentialDecay, LearningRateSchedule
-from .training import History, accuracy, evaluate, fit, predict
+from .training import accuracy, evaluate, fit, predict
 
 __all__ = [
-    "MLP", "SGD", "Adam", "Callback", "Conv2D", "CosineDecay", "Dense", "Dropout",
+    "MLP", "SGD", "Adam", "CSVLogger", "Callback", "Conv2D", "CosineDecay", "Dense", "Dropout",
     "EarlyStopping", "ExponentialDecay", "Flatten", "History", "LambdaCallback",
-    "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "Module",
-    "Neuron", "Optimizer", "ReLU",
+    "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "ModelCheckpoint",
+    "Module", "Neuron", "Optimizer", "Parameter", "ReLU", "ReduceLROnPlateau",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
     "cross_entropy", "data", "datasets", "evaluate", "fit", "functional", "hinge", "is_parameter",
     "load_weights", "mse", "parameter_size", "predict", "save_weights",

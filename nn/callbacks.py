@@ -15,6 +15,17 @@ epoch, the epoch's means and the ``"val_..."`` entries. Before training starts, 
 ``callback.history``. A callback stops training by setting ``self.model.stop_training = True``:
 ``fit`` finishes the current batch, runs the epoch's validation and ``on_epoch_end``, then stops.
 
+The callbacks are Keras': :class:`EarlyStopping`, :class:`ReduceLROnPlateau` (lower the
+learning rate when a monitored value stalls), :class:`LearningRateScheduler`,
+:class:`TerminateOnNaN` and :class:`LambdaCallback` here; :class:`nn.ModelCheckpoint` (save the
+weights, every epoch or only the best) and :class:`nn.CSVLogger` (a row of logs per epoch) in
+:mod:`nn.checkpoint`. The ones that watch a value take
+``monitor`` (a key of the epoch logs, e.g. ``"val_loss"``) and ``mode``: ``"min"`` when lower is
+better, ``"max"`` when higher is, ``"auto"`` for ``"max"`` when the name contains "acc" (Keras'
+rule) and ``"min"`` otherwise. Callbacks run in the order they are given, and ``fit`` records the
+epoch in its History after all of them, so keys a callback adds to the logs (``"lr"``, from the
+learning-rate callbacks) are recorded too; a CSVLogger sees them when it comes after that callback.
+
 Writing your own is subclassing and overriding the hooks you need, or, for a one-off, a
 :class:`LambdaCallback`:
 
@@ -28,6 +39,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -35,9 +47,51 @@ from autograd import Tensor, no_grad
 
 from ._checks import count, number
 
-__all__ = ["Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler", "TerminateOnNaN"]
+__all__ = ["Callback", "EarlyStopping", "LambdaCallback", "LearningRateScheduler",
+           "ReduceLROnPlateau", "TerminateOnNaN"]
 
 Logs = dict[str, float]
+
+
+def _direction(owner: str, mode: str, monitor: str) -> str:
+    """``"min"`` or ``"max"`` for ``mode``; ``"auto"`` is "max" for names with "acc" (Keras)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f'{owner}: mode must be "auto", "min" or "max", got {mode!r}')
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+def _beats(current: float, best: float, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``current`` improves on ``best`` by more than ``min_delta`` (NaN never does)."""
+    if mode == "min":
+        return current < best - min_delta
+    return current > best + min_delta
+
+
+def _monitored(callback: Any, logs: Logs | None) -> float | None:
+    """``logs[callback.monitor]``, or None after a warning (once per training run) when the logs
+    do not have it, as Keras' ModelCheckpoint and ReduceLROnPlateau do."""
+    logs = logs or {}
+    if callback.monitor in logs:
+        return float(logs[callback.monitor])
+    if not callback._warned:
+        callback._warned = True
+        warnings.warn(f"{type(callback).__name__}: monitor {callback.monitor!r} is not in the "
+                      f"logs, which have {sorted(logs)}; skipping (for val_... pass "
+                      "validation_split or validation_data to fit)", stacklevel=3)
+    return None
+
+
+def _fixed_lr(owner: str, optimizer: Any) -> float:
+    """The optimizer's learning rate, which a callback reads and sets: it must be a number."""
+    if optimizer is None or not hasattr(optimizer, "lr"):
+        raise RuntimeError(f"{owner}: needs an optimizer with an lr attribute; it is given one "
+                           "by fit()")
+    if callable(optimizer.lr):
+        raise TypeError(f"{owner}: the optimizer's lr is already a per-step schedule "
+                        f"({optimizer.lr!r}); use one or the other")
+    return float(optimizer.lr)
 
 
 class Callback:
@@ -145,12 +199,10 @@ class EarlyStopping(Callback):
                  mode: str = "auto", restore_best_weights: bool = False) -> None:
         patience = count("EarlyStopping", "patience", patience, minimum=0)
         min_delta = number("EarlyStopping", "min_delta", min_delta)
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f'EarlyStopping: mode must be "auto", "min" or "max", got {mode!r}')
         self.monitor = monitor
         self.patience = int(patience)
         self.min_delta = float(min_delta)
-        self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
+        self.mode = _direction("EarlyStopping", mode, monitor)
         self.restore_best_weights = bool(restore_best_weights)
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
@@ -163,9 +215,7 @@ class EarlyStopping(Callback):
     def _improved(self, current: float) -> bool:
         if self.best is None:
             return not math.isnan(current)
-        if self.mode == "min":
-            return current < self.best - self.min_delta
-        return current > self.best + self.min_delta
+        return _beats(current, self.best, self.mode, self.min_delta)
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
         logs = logs or {}
@@ -239,6 +289,9 @@ class LearningRateScheduler(Callback):
     ...     halve.on_epoch_begin(epoch)
     >>> opt.lr
     0.00025
+
+    After each epoch the rate it trained with is in the epoch logs as ``"lr"`` (and so in the
+    History).
     """
 
     def __init__(self, schedule: Callable[[int, float], float], verbose: int = 0) -> None:
@@ -248,16 +301,89 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        if self.optimizer is None or not hasattr(self.optimizer, "lr"):
-            raise RuntimeError("LearningRateScheduler: needs an optimizer with an lr attribute; "
-                               "it is given one by fit()")
-        if callable(self.optimizer.lr):
-            raise TypeError(f"LearningRateScheduler: the optimizer's lr is already a per-step "
-                            f"schedule ({self.optimizer.lr!r}); use one or the other")
-        lr = self.schedule(epoch, self.optimizer.lr)
+        lr = self.schedule(epoch, _fixed_lr("LearningRateScheduler", self.optimizer))
         if not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"LearningRateScheduler: the schedule returned {lr!r} for epoch "
                              f"{epoch}; expected a positive number")
         self.optimizer.lr = float(lr)
         if self.verbose:
             print(f"epoch {epoch + 1}: learning rate {lr:.3g}")
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        """Log the epoch's rate as ``logs["lr"]`` (Keras 3 calls it "learning_rate")."""
+        if logs is not None:
+            logs["lr"] = _fixed_lr("LearningRateScheduler", self.optimizer)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when a monitored value stops improving (Keras).
+
+    After each epoch, ``logs[monitor]`` improves when it beats the best so far by more than
+    ``min_delta`` (lower in mode "min", higher in "max"; "auto": "max" for names with "acc").
+    After ``patience`` epochs in a row without improvement the rate becomes
+    ``max(lr * factor, min_lr)`` (nothing happens once it is at ``min_lr``), the count starts
+    again, and for the next ``cooldown`` epochs no epoch counts as a bad one. The rate the epoch
+    trained with goes into the epoch logs as ``"lr"`` (Keras 3: "learning_rate"). A missing
+    monitor warns once and changes nothing, as Keras. The optimizer's ``lr`` must be a number: a
+    schedule (``nn.CosineDecay``...) is a TypeError, as in Keras.
+
+    Attributes ``best``, ``wait`` and ``cooldown_counter`` tell where it stands.
+
+    >>> from autograd import Value
+    >>> from nn import SGD
+    >>> opt = SGD([Value(0.0)], lr=1.0)
+    >>> plateau = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=2)
+    >>> plateau.set_context(None, {}, None, opt); plateau.on_train_begin()
+    >>> for epoch, loss in enumerate([3.0, 2.0, 2.0, 2.0, 2.0, 2.0]):
+    ...     plateau.on_epoch_end(epoch, {"loss": loss})
+    ...     print(epoch, opt.lr, end="; ")
+    0 1.0; 1 1.0; 2 1.0; 3 0.5; 4 0.5; 5 0.25;
+    """
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0) -> None:
+        owner = "ReduceLROnPlateau"
+        self.factor = number(owner, "factor", factor, high=1.0, high_open=True)
+        self.patience = count(owner, "patience", patience, minimum=0)
+        self.cooldown = count(owner, "cooldown", cooldown, minimum=0)
+        self.min_delta = number(owner, "min_delta", min_delta)
+        self.min_lr = number(owner, "min_lr", min_lr)
+        self.monitor, self.verbose = monitor, verbose
+        self.mode = _direction(owner, mode, monitor)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = self.cooldown_counter = 0
+        self._warned = False
+
+    def on_train_begin(self, logs: Logs | None = None) -> None:
+        _fixed_lr("ReduceLROnPlateau", self.optimizer)  # a schedule fails now, not epochs later
+        self._reset()
+
+    def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> None:
+        lr = _fixed_lr("ReduceLROnPlateau", self.optimizer)
+        if logs is not None:
+            logs["lr"] = lr
+        current = _monitored(self, logs)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if _beats(current, self.best, self.mode, self.min_delta):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience and lr > self.min_lr:
+                self.optimizer.lr = max(lr * self.factor, self.min_lr)
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate to "
+                          f"{self.optimizer.lr:.4g}")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+    def __repr__(self) -> str:
+        return (f"ReduceLROnPlateau(monitor={self.monitor!r}, factor={self.factor}, "
+                f"patience={self.patience}, mode={self.mode!r}, min_delta={self.min_delta}, "
+                f"cooldown={self.cooldown}, min_lr={self.min_lr})")

@@ -1,8 +1,10 @@
-"""Saving and loading a model's weights as a ``.npz`` file keyed by parameter name.
+"""Saving and loading a model's state as a ``.npz`` file keyed by the names of its state_dict.
 
-The file is a zip of ``.npy`` arrays, one per entry of :meth:`nn.Module.named_parameters`
-(``"layers.0.neurons.3.w.1"``): a Value is stored as a 0-d float64 array, an array parameter as
-its array. It opens with ``numpy.load`` (no pickle involved), so it can be read without glassgrad.
+The file is a zip of ``.npy`` arrays, one per entry of :meth:`nn.Module.state_dict` (``"0.weight"``,
+``"layers.1.bias"``), parameters and buffers with PyTorch's names and layouts. It opens with
+``numpy.load`` (no pickle involved), so it can be read without glassgrad, and
+``torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in np.load(path).items()})``
+loads it into the equivalent PyTorch model.
 
 >>> import os, random, tempfile
 >>> from nn import MLP
@@ -25,34 +27,27 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value, no_grad
+from .state import load_state, read_state
 
 __all__ = ["load_weights", "save_weights"]
 
 _READ_ERRORS = (OSError, EOFError, ValueError, zipfile.BadZipFile, zlib.error)
 
 
-def _check_model(owner: str, model: Any) -> list[tuple[str, Any]]:
-    if not callable(getattr(model, "named_parameters", None)) or isinstance(model, type):
-        raise TypeError(f"{owner}: expected an nn.Module (a model with named_parameters()), "
+def _slots(owner: str, model: Any) -> list:
+    if not callable(getattr(model, "_named_slots", None)) or isinstance(model, type):
+        raise TypeError(f"{owner}: expected an nn.Module (a model with state_dict()), "
                         f"got {type(model).__name__}")
-    named = model.named_parameters()
-    seen: set[str] = set()
-    for name, _ in named:
-        if name in seen:
-            raise ValueError(f"{owner}: two parameters are both named {name!r} (e.g. dict keys 0 "
-                             "and '0'); give them different names")
-        seen.add(name)
-    return named
+    return model._named_slots(owner)
 
 
 def save_weights(model: Any, path: str | os.PathLike) -> None:
-    """Write every parameter of ``model`` to ``path`` (exactly that name) as a ``.npz`` file.
+    """Write ``model.state_dict()`` to ``path`` (exactly that name) as a ``.npz`` file.
 
     The file is written atomically: first to a temporary file in the same directory, which then
     replaces ``path`` in one ``os.replace``; a crash midway never leaves a half-written file.
     """
-    named = _check_model("save_weights", model)
+    state = read_state(iter(_slots("save_weights", model)))
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
@@ -61,10 +56,9 @@ def save_weights(model: Any, path: str | os.PathLike) -> None:
         _give_file_mode(tmp, path)
         with os.fdopen(fd, "wb") as f:
             with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-                for name, p in named:
-                    data = np.asarray(p.data, dtype=np.float64) if isinstance(p, Value) else p.data
+                for name, array in state.items():
                     with zf.open(name + ".npy", "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, np.asarray(data), allow_pickle=False)
+                        np.lib.format.write_array(out, array, allow_pickle=False)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -114,43 +108,16 @@ def _read_all(path: str) -> dict[str, np.ndarray]:
 
 
 def load_weights(model: Any, path: str | os.PathLike) -> None:
-    """Set the parameters of ``model`` from a file written by :func:`save_weights`.
+    """Set the state of ``model`` from a file written by :func:`save_weights`.
 
     Everything is checked before anything is assigned, so on any error the model is unchanged:
-    a truncated or corrupt file, a parameter missing from the file, a name in the file that the
-    model does not have, a shape or dtype that does not fit: each is a ValueError naming the
-    parameter. Array parameters are overwritten in place and keep their dtype; a Tensor's
-    version counter notes the change (a graph built before refuses ``backward()``).
+    a truncated or corrupt file is a ValueError; so is a file whose entries do not fit the
+    model (missing or unexpected names, shapes, dtypes: all listed in one message, as
+    :meth:`nn.Module.load_state_dict` does with ``strict=True``). Arrays are cast to each
+    entry's dtype and array parameters are overwritten in place; a Tensor's version counter
+    notes the change (a graph built before refuses ``backward()``).
     """
-    named = _check_model("load_weights", model)
+    slots = _slots("load_weights", model)
     path = os.fspath(path)
-    stored = _read_all(path)
-    names = [name for name, _ in named]
-    missing = [n for n in names if n not in stored]
-    if missing:
-        raise ValueError(f"load_weights: parameter {missing[0]!r} is missing from {path}"
-                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
-    extra = sorted(set(stored) - set(names))
-    if extra:
-        raise ValueError(f"load_weights: {path} has a parameter {extra[0]!r} that the model does "
-                         "not have" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
-    for name, p in named:
-        arr = stored[name]
-        expected = () if isinstance(p, Value) else p.data.shape
-        if arr.shape != expected:
-            raise ValueError(f"load_weights: parameter {name!r} has shape {expected} in the model "
-                             f"but {arr.shape} in {path}")
-        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-            raise ValueError(f"load_weights: parameter {name!r} has dtype {arr.dtype} in {path}; "
-                             "expected real numbers")
-        if not isinstance(p, Value) and not p.data.flags.writeable:
-            raise ValueError(f"load_weights: parameter {name!r} of the model is read-only (its "
-                             "data is a read-only array); nothing was loaded")
-    with no_grad():
-        for name, p in named:
-            if isinstance(p, Value):
-                p.data = float(stored[name])
-            elif isinstance(p, Tensor):
-                p.copy_(stored[name])
-            else:
-                p.data[...] = stored[name]
+    load_state("load_weights", type(model).__name__, slots, _read_all(path), strict=True,
+               source=path)

@@ -1,8 +1,10 @@
 """Layers on Tensors: Dense, Conv2D, MaxPool2D, Flatten, Dropout, activations and Sequential.
 
 Images use PyTorch's layout, (batch, channels, height, width). Every parameter is a float32
-``Tensor(..., requires_grad=True)`` held in an attribute (``weight``, ``bias``), so
-:meth:`nn.Module.parameters` finds it.
+:class:`nn.Parameter` held in an attribute (``weight``, ``bias``), so
+:meth:`nn.Module.parameters` finds it; names and layouts are PyTorch's, so ``state_dict()`` of
+``Sequential(Dense(4, 8), ReLU(), Dense(8, 3))`` has the keys and shapes of
+``torch.nn.Sequential(Linear(4, 8), ReLU(), Linear(8, 3))``.
 
 **Initialisation.** Weights are drawn from Glorot (Xavier) uniform, Keras' default:
 
@@ -43,6 +45,7 @@ from autograd.tensor import int_pair
 from . import functional as F
 from ._checks import count, generator
 from .module import Module
+from .parameter import Parameter
 
 __all__ = [
     "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D", "ReLU", "Sequential", "Sigmoid", "Tanh",
@@ -55,7 +58,7 @@ _INITS = ("glorot_uniform", "he_uniform")
 # ---- helpers ---------------------------------------------------------------------------------
 
 def _init_weight(owner: str, shape: tuple[int, ...], fan_in: int, fan_out: int, init: str,
-                 rng: Any) -> Tensor:
+                 rng: Any) -> Parameter:
     if init == "glorot_uniform":
         limit = math.sqrt(6.0 / (fan_in + fan_out))
     elif init == "he_uniform":
@@ -64,11 +67,11 @@ def _init_weight(owner: str, shape: tuple[int, ...], fan_in: int, fan_out: int, 
         raise ValueError(f"{owner}: init must be one of {', '.join(map(repr, _INITS))}, "
                          f"got {init!r}")
     data = generator(owner, rng).uniform(-limit, limit, size=shape).astype(np.float32)
-    return Tensor(data, requires_grad=True, label=f"{owner}.weight")
+    return Parameter(data, label=f"{owner}.weight")
 
 
-def _zeros(owner: str, n: int) -> Tensor:
-    return Tensor(np.zeros(n, dtype=np.float32), requires_grad=True, label=f"{owner}.bias")
+def _zeros(owner: str, n: int) -> Parameter:
+    return Parameter(np.zeros(n, dtype=np.float32), label=f"{owner}.bias")
 
 
 def _as_tensor(owner: str, x: Any) -> Tensor:
@@ -102,10 +105,11 @@ def _image_shape(owner: str, input_shape: Shape, channels: int | None) -> Shape:
 # ---- layers with parameters ------------------------------------------------------------------
 
 class Dense(Module):
-    """A fully connected layer: ``y = x @ weight + bias``.
+    """A fully connected layer: ``y = x @ weight.T + bias`` (PyTorch's ``Linear``).
 
-    ``weight`` is (in_features, out_features), as Keras' kernel (PyTorch's ``Linear.weight`` is
-    its transpose); ``bias`` is (out_features,). The product acts on the last axis of ``x``.
+    ``weight`` is (out_features, in_features), as ``torch.nn.Linear.weight``: row ``o`` holds the
+    weights of output ``o``. The product uses the transposed view (no copy); it acts on the last
+    axis of ``x``. ``bias`` is (out_features,).
 
     Args:
         in_features: size of each input sample's last axis.
@@ -119,7 +123,7 @@ class Dense(Module):
                  rng: Any = None) -> None:
         self.in_features = count("Dense", "in_features", in_features)
         self.out_features = count("Dense", "out_features", out_features)
-        self.weight = _init_weight("Dense", (self.in_features, self.out_features),
+        self.weight = _init_weight("Dense", (self.out_features, self.in_features),
                                    self.in_features, self.out_features, init, rng)
         self.bias = _zeros("Dense", self.out_features)
 
@@ -127,7 +131,7 @@ class Dense(Module):
         x = _as_tensor("Dense", x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise _shape_error(self._name(), f"(batch, {self.in_features})", x.shape)
-        return x @ self.weight + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
         if input_shape is None:
@@ -318,13 +322,14 @@ class Sigmoid(_Activation):
 class Sequential(Module):
     """Layers applied one after the other: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
 
-    Indexing gives a layer (``model[0]``) or, with a slice, a Sequential of those layers that
-    shares their parameters; ``len`` and iteration go over the layers. Parameter names are
-    ``layers.<index>.<name>``, e.g. ``layers.0.weight``.
+    The layers are children named ``"0"``, ``"1"``, ... as in ``torch.nn.Sequential``, so
+    parameter names are ``0.weight``, ``2.bias``. Indexing gives a layer (``model[0]``) or,
+    with a slice, a Sequential of those layers that shares their parameters; ``len`` and
+    iteration go over the layers, and ``layers`` is their list.
 
     >>> model = Sequential(Dense(3, 4, rng=0), ReLU(), Dense(4, 1, rng=1))
-    >>> len(model), type(model[1]).__name__, [n for n, _ in model[:1].named_parameters()]
-    (3, 'ReLU', ['layers.0.weight', 'layers.0.bias'])
+    >>> len(model), type(model[1]).__name__, [n for n, _ in model.named_parameters()]
+    (3, 'ReLU', ['0.weight', '0.bias', '2.weight', '2.bias'])
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -334,7 +339,14 @@ class Sequential(Module):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential: layer {i} must be an nn.Module, got "
                                 f"{type(layer).__name__}")
-        self.layers = list(layers)
+        for i, layer in enumerate(layers):
+            setattr(self, str(i), layer)  # the attribute "0": a child named as in PyTorch
+        self._size = len(layers)
+
+    @property
+    def layers(self) -> list[Module]:
+        """The layers, in order (a new list: change a layer with ``model[i] = layer``)."""
+        return [getattr(self, str(i)) for i in range(self._size)]
 
     def forward(self, x: Any) -> Any:
         for layer in self.layers:
@@ -352,8 +364,14 @@ class Sequential(Module):
             return Sequential(*self.layers[index])
         return self.layers[index]
 
+    def __setitem__(self, index: int, layer: Module) -> None:
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential: a layer must be an nn.Module, got {type(layer).__name__}")
+        position = range(self._size)[index]  # an IndexError for an index out of range
+        setattr(self, str(position), layer)
+
     def __len__(self) -> int:
-        return len(self.layers)
+        return self._size
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)

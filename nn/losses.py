@@ -11,6 +11,16 @@ to one node:
 The reductions are
 
     "mean": (1/n) * sum_i l_i      "sum": sum_i l_i      "half_sum" (mse only): 1/2 * sum_i l_i
+    "none": the l_i themselves, not reduced (PyTorch's reduction="none")
+
+With ``"none"`` a Tensor loss keeps PyTorch's shapes: ``mse``, ``binary_cross_entropy`` and
+``hinge`` give one loss per element (the predictions' shape), ``cross_entropy`` one per sample
+(N,); on Values the result is a list of Values, one per prediction (per sample for
+``cross_entropy``), in the order of the flattened predictions. :func:`nn.fit` uses it to weight
+samples (``sample_weight``, ``class_weight``).
+
+>>> [round(v.data, 2) for v in mse([Value(1.0), Value(2.0)], [0.0, 4.0], reduction="none")]
+[1.0, 4.0]
 
 Predictions of an unsupported type are a TypeError that says what is accepted.
 """
@@ -79,19 +89,18 @@ def _pairs(owner: str, pred: Any, target: Any) -> tuple[list[Value], list[Any]]:
 
 
 def _reduce(owner: str, terms: Any, reduction: str) -> Any:
-    """Reduce a list of Values, or a Tensor of per-element losses, to one node."""
-    if isinstance(terms, Tensor):  # the reduction was checked before the terms were made
+    """Reduce a list of Values, or a Tensor of per-element losses, to one node (``"none"``: the
+    terms as they are)."""
+    _check_reduction(owner, reduction)
+    if reduction == "none":
+        return terms
+    if isinstance(terms, Tensor):
         if reduction == "mean":
             return terms.mean()
         return terms.sum() * 0.5 if reduction == "half_sum" else terms.sum()
     if reduction == "mean":
         return sum(terms) * (1.0 / len(terms))
-    if reduction == "sum":
-        return sum(terms)
-    if reduction == "half_sum" and owner == "mse":
-        return sum(terms) * 0.5
-    allowed = '"mean", "sum" or "half_sum"' if owner == "mse" else '"mean" or "sum"'
-    raise ValueError(f"{owner}: reduction must be {allowed}, got {reduction!r}")
+    return sum(terms) * 0.5 if reduction == "half_sum" else sum(terms)
 
 
 def mse(pred: Any, target: Any, reduction: str = "mean") -> Value | Tensor:
@@ -215,6 +224,8 @@ def cross_entropy(logits: Any, labels: Any, reduction: str = "mean") -> Value | 
     >>> loss = cross_entropy(logits, np.array([0, 2]))   # (0.417 + log 3) / 2
     >>> round(loss.item(), 4)
     0.7578
+    >>> cross_entropy(logits, np.array([0, 2]), reduction="none").numpy().round(4)   # per sample
+    array([0.417 , 1.0986])
     """
     if isinstance(logits, Tensor):
         return _cross_entropy_tensor(logits, labels, reduction)
@@ -248,9 +259,9 @@ def _cross_entropy_one(z: list[Any], y: Any) -> Value:
 # ---- Tensor branches -------------------------------------------------------------------------
 
 def _check_reduction(owner: str, reduction: str) -> None:
-    allowed = ("mean", "sum", "half_sum") if owner == "mse" else ("mean", "sum")
+    allowed = ("mean", "sum", "half_sum", "none") if owner == "mse" else ("mean", "sum", "none")
     if reduction not in allowed:
-        text = '"mean", "sum" or "half_sum"' if owner == "mse" else '"mean" or "sum"'
+        text = ", ".join(f'"{r}"' for r in allowed[:-1]) + f' or "{allowed[-1]}"'
         raise ValueError(f"{owner}: reduction must be {text}, got {reduction!r}")
 
 
@@ -311,7 +322,8 @@ def _cross_entropy_tensor(logits: Tensor, labels: Any, reduction: str) -> Tensor
     if y.dtype.kind not in "iu":
         raise TypeError(f"{owner}: labels must be integers, got dtype {y.dtype} (class indices, "
                         f"not one-hot rows or probabilities)")
-    if logits.ndim == 1:
+    single = logits.ndim == 1
+    if single:
         logits, y = logits.reshape(1, -1), y.reshape(-1)
     n, c = logits.shape
     if y.shape != (n,):
@@ -319,5 +331,7 @@ def _cross_entropy_tensor(logits: Tensor, labels: Any, reduction: str) -> Tensor
     if n and (y.min() < 0 or y.max() >= c):
         bad = y[(y < 0) | (y >= c)][0].item()
         raise ValueError(f"{owner}: label {bad} is out of range for {c} classes")
-    picked = log_softmax(logits, axis=-1)[np.arange(n), y]
-    return _reduce(owner, -picked, reduction)
+    losses = -log_softmax(logits, axis=-1)[np.arange(n), y]
+    if single and reduction == "none":
+        return losses[0]  # one sample, one loss of shape (), as PyTorch
+    return _reduce(owner, losses, reduction)

@@ -1,17 +1,16 @@
 """Module: the base class of every layer and model, found by walking attributes.
 
 A module owns parameters and other modules simply by holding them in attributes, micrograd style:
-``self.w = [Value(...) for _ in range(nin)]``, ``self.layers = [Layer(...), ...]``. Nothing has to
-be registered. :meth:`Module.named_parameters` walks the attributes in the order they were
-assigned, looking inside lists, tuples and dicts, and descends into every module it meets.
+``self.w = [Value(...) for _ in range(nin)]``, ``self.weight = Parameter(...)``,
+``self.layers = [Layer(...), ...]``. Nothing has to be registered. :meth:`Module.named_parameters`
+walks the attributes in the order they were assigned, looking inside lists, tuples and dicts,
+and descends into every module it meets. What counts as a parameter is an :class:`nn.Parameter`
+or a leaf :class:`autograd.Value` (see :func:`nn.is_parameter`).
 
-What counts as a parameter (see :func:`is_parameter`):
-
-- every leaf :class:`autograd.Value` a module holds (micrograd's convention: a scalar model's
-  weights are plain Values);
-- any other leaf node whose ``requires_grad`` is True and whose ``data`` is a numpy array (an
-  ``autograd.Tensor(..., requires_grad=True)``). Results computed from parameters are not leaves
-  and never count.
+Arrays that belong to the model's state but are not trained (a batch norm's running statistics)
+are *buffers*: :meth:`Module.register_buffer`. :meth:`Module.state_dict` gives parameters and
+buffers as named arrays with PyTorch's names and layouts; :meth:`Module.load_state_dict` puts
+them back after checking every one (see :mod:`nn.state`).
 
 >>> from autograd import Value
 >>> class Affine(Module):
@@ -25,6 +24,8 @@ What counts as a parameter (see :func:`is_parameter`):
 ['w.0', 'w.1', 'b']
 >>> f([2.0, 3.0])
 Value(data=-2.0, grad=0.0)
+>>> f.state_dict()
+{'w.0': array(0.5), 'w.1': array(-1.), 'b': array(0.)}
 """
 
 from __future__ import annotations
@@ -37,44 +38,10 @@ import numpy as np
 
 from autograd import Value, is_recording_scopes, scope
 
-__all__ = ["Module", "is_parameter", "parameter_size"]
+from .parameter import is_parameter, parameter_size
+from .state import IncompatibleKeys, Slot, load_state, read_state
 
-
-def is_parameter(obj: Any) -> bool:
-    """True for a trainable leaf: a Value, or a node with ``requires_grad`` True and array data.
-
-    Only leaves count: a Tensor computed from parameters also has ``requires_grad`` True, but it
-    is an intermediate result (it has an op), so a module that keeps one in an attribute (say,
-    its last output) does not gain a parameter. Leaf-ness is read from ``is_leaf`` when the node
-    has that property, else from ``_op is None`` (autograd's node protocol).
-
-    >>> import numpy as np
-    >>> from autograd import Tensor, Value
-    >>> is_parameter(Value(1.0)), is_parameter(np.zeros(3)), is_parameter(2.0)
-    (True, False, False)
-    >>> w = Tensor(np.ones(2), requires_grad=True)
-    >>> is_parameter(w), is_parameter(w * 2)
-    (True, False)
-    """
-    if isinstance(obj, type | Module):
-        return False
-    if isinstance(obj, Value):
-        return _is_leaf(obj)
-    return (getattr(obj, "requires_grad", False) is True
-            and isinstance(getattr(obj, "data", None), np.ndarray) and hasattr(obj, "grad")
-            and _is_leaf(obj))
-
-
-def _is_leaf(node: Any) -> bool:
-    leaf = getattr(node, "is_leaf", None)
-    if isinstance(leaf, bool):
-        return leaf
-    return getattr(node, "_op", None) is None
-
-
-def parameter_size(p: Any) -> int:
-    """How many numbers a parameter holds: 1 for a Value, ``data.size`` for an array node."""
-    return 1 if isinstance(p, Value) else int(p.data.size)
+__all__ = ["Module"]
 
 
 def _members(obj: Any, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -141,27 +108,19 @@ class Module:
 
     # ---- parameters and submodules -----------------------------------------------------------
     def named_parameters(self) -> list[tuple[str, Any]]:
-        """``(dotted name, parameter)`` pairs in attribute order; a shared parameter appears once.
+        """``(dotted name, parameter)`` pairs; a shared parameter appears once, first name wins.
 
-        The name is the path of attributes, list indices and dict keys leading to the parameter
-        from this module, e.g. ``"layers.0.neurons.3.w.1"``.
+        The order is PyTorch's: a module's own parameters (in attribute order), then each
+        submodule's, depth first. The name is the path of attributes, list indices and dict
+        keys leading to the parameter, e.g. ``"layers.0.neurons.3.w.1"`` or ``"0.weight"``.
         """
         out: list[tuple[str, Any]] = []
-        seen_params: set[int] = set()
-        seen_modules: set[int] = {id(self)}
-        stack: list[Iterator[tuple[str, Any]]] = [_members(self, "")]
-        while stack:
-            for name, obj in stack[-1]:
-                if isinstance(obj, Module):
-                    if id(obj) not in seen_modules:
-                        seen_modules.add(id(obj))
-                        stack.append(_members(obj, name + "."))
-                        break
-                elif id(obj) not in seen_params:
-                    seen_params.add(id(obj))
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, obj in _members(module, f"{prefix}." if prefix else ""):
+                if not isinstance(obj, Module) and id(obj) not in seen:
+                    seen.add(id(obj))
                     out.append((name, obj))
-            else:
-                stack.pop()
         return out
 
     def parameters(self) -> list[Any]:
@@ -217,14 +176,126 @@ class Module:
         """Set evaluation mode (dropout off, ...) here and below; return self."""
         return self.train(False)
 
-    # ---- weights -----------------------------------------------------------------------------
+    # ---- buffers and state -------------------------------------------------------------------
+    def register_buffer(self, name: str, array: np.ndarray | None,
+                        persistent: bool = True) -> None:
+        """Keep ``array`` in attribute ``name`` as state that is saved but not trained.
+
+        A buffer (a batch norm's running mean, a step counter) is in :meth:`state_dict` (unless
+        ``persistent=False``) and moves with the weights, but it is never a parameter: no
+        optimizer changes it. Assigning ``self.<name> = new_array`` later replaces the buffer.
+        ``None`` reserves the name without an array (it is then left out of the state).
+
+        >>> import numpy as np
+        >>> m = Module()
+        >>> m.register_buffer("count", np.zeros((), dtype=np.int64))
+        >>> m.count += 1
+        >>> m.state_dict(), m.parameters()
+        ({'count': array(1)}, [])
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"register_buffer: name must be a Python identifier (a str without "
+                            f"dots), got {name!r}")
+        if name in getattr(self, "__dict__", {}) and name not in self._buffer_names():
+            raise ValueError(f"register_buffer: {type(self).__name__} already has an attribute "
+                             f"{name!r} that is not a buffer")
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer: {name!r} must be a numpy array or None, got "
+                            f"{type(array).__name__}")
+        self.__dict__.setdefault("_buffers", {})[name] = bool(persistent)
+        setattr(self, name, array)
+
+    def _buffer_names(self) -> dict[str, bool]:
+        """``{name: persistent}`` for the buffers registered on this module itself."""
+        return getattr(self, "__dict__", {}).get("_buffers", {})
+
+    def named_buffers(self) -> list[tuple[str, np.ndarray]]:
+        """``(dotted name, array)`` for every buffer here and below (None buffers left out)."""
+        out = []
+        for prefix, module in self.named_modules():
+            for name in module._buffer_names():
+                array = getattr(module, name, None)
+                if array is not None:
+                    out.append((f"{prefix}.{name}" if prefix else name, array))
+        return out
+
+    def buffers(self) -> list[np.ndarray]:
+        """Every buffer's array, here and below."""
+        return [b for _, b in self.named_buffers()]
+
+    def _state_slots(self, prefix: str = "", path: frozenset[int] = frozenset()
+                     ) -> Iterator[tuple[str, Slot]]:
+        """The entries of :meth:`state_dict` as :class:`nn.state.Slot` objects, in PyTorch's
+        order: own parameters, own persistent buffers, then each child's entries. A module
+        shared by two parents appears under both names (as in PyTorch); a child pointing back
+        up to a module on the current path is not entered."""
+        path = path | {id(self)}
+        members = list(_members(self, prefix))
+        for name, obj in members:
+            if not isinstance(obj, Module):
+                yield name, Slot.of_parameter(obj)
+        for name, persistent in self._buffer_names().items():
+            if persistent and getattr(self, name, None) is not None:
+                if not isinstance(getattr(self, name), np.ndarray | np.generic):
+                    raise TypeError(f"state_dict: buffer {prefix}{name} of {type(self).__name__} "
+                                    f"holds a {type(getattr(self, name)).__name__}; buffers are "
+                                    "numpy arrays")
+                yield prefix + name, Slot.of_buffer(self, name)
+        for name, child in members:
+            if isinstance(child, Module) and id(child) not in path:
+                yield from child._state_slots(f"{name}.", path)
+
+    def _named_slots(self, owner: str) -> list[tuple[str, Slot]]:
+        slots = list(self._state_slots())
+        names: set[str] = set()
+        for name, _ in slots:
+            if name in names:
+                raise ValueError(f"{owner}: two entries of {type(self).__name__} are both named "
+                                 f"{name!r} (e.g. dict keys 0 and '0'); give them different names")
+            names.add(name)
+        return slots
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The model's state: ``{dotted name: a copy of the array}``, parameters and buffers.
+
+        Names and layouts are PyTorch's (``"0.weight"`` of shape (out, in) for a Dense layer at
+        index 0 of a Sequential), so ``torch_model.load_state_dict({k: torch.from_numpy(v) ...})``
+        takes it. A Value is a 0-d float64 array; the scalar :class:`nn.Layer` gives its weights
+        as one (nout, nin) array and its biases as (nout,).
+        """
+        return read_state(iter(self._named_slots("state_dict")))
+
+    def load_state_dict(self, state: Any, strict: bool = True) -> IncompatibleKeys:
+        """Set parameters and buffers from ``state`` (a :meth:`state_dict`, here or PyTorch's).
+
+        Every name, shape and dtype is checked before anything is assigned: with
+        ``strict=True`` (the default) a missing name, an unexpected name, a shape or a dtype
+        that does not fit are listed together in one ValueError and the model is left as it
+        was. ``strict=False`` skips missing and unexpected names (shapes must still fit) and
+        returns them, as PyTorch does. Arrays are cast to each entry's dtype (float64 arrays load
+        into float32 layers); ``torch.Tensor`` values are read without a copy through numpy.
+        Array parameters are overwritten in place, so an optimizer holding them keeps working.
+
+        >>> import numpy as np
+        >>> from nn import Dense
+        >>> layer = Dense(2, 1)
+        >>> layer.load_state_dict({"weight": np.array([[1.0, 2.0]]), "bias": np.zeros(1)})
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        >>> layer.weight.data, layer.weight.dtype
+        (array([[1., 2.]], dtype=float32), dtype('float32'))
+        """
+        if not isinstance(strict, bool):
+            raise TypeError(f"load_state_dict: strict must be a bool, got {type(strict).__name__}")
+        return load_state("load_state_dict", type(self).__name__,
+                          self._named_slots("load_state_dict"), state, strict)
+
     def save_weights(self, path: Any) -> None:
-        """Write the parameters to a ``.npz`` file (see :func:`nn.save_weights`)."""
+        """Write :meth:`state_dict` to a ``.npz`` file atomically (see :func:`nn.save_weights`)."""
         from .io import save_weights
         save_weights(self, path)
 
     def load_weights(self, path: Any) -> None:
-        """Read parameters written by :meth:`save_weights` (see :func:`nn.load_weights`)."""
+        """Read a file written by :meth:`save_weights` (see :func:`nn.load_weights`)."""
         from .io import load_weights
         load_weights(self, path)
 

@@ -59,7 +59,9 @@ class Optimizer:
             raise TypeError(f"{owner}: params must be an iterable of parameters, got "
                             f"{type(params).__name__}") from None
         if not self.params:
-            raise ValueError(f"{owner}: got an empty parameter list")
+            raise ValueError(f"{owner}: got an empty parameter list (does the model hold its "
+                             "weights as nn.Parameter? a plain Tensor in an attribute is not a "
+                             "parameter)")
         self._is_array: list[bool] = []
         seen: set[int] = set()
         for i, p in enumerate(self.params):

@@ -23,13 +23,14 @@ network as micrograd and a micrograd program runs unchanged with ``from nn impor
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd import Value
 
 from ._checks import count
 from .module import Module
+from .state import Slot
 
 __all__ = ["Layer", "MLP", "Neuron"]
 
@@ -67,6 +68,12 @@ class Neuron(Module):
         """A neuron outputs one Value: shape ``()``."""
         return ()
 
+    def _state_slots(self, prefix: str = "", path: frozenset[int] = frozenset()
+                     ) -> Iterator[tuple[str, Slot]]:
+        """State: ``weight`` (nin,) and ``bias`` () as float64 arrays (not ``w.0``, ``w.1``...)."""
+        yield prefix + "weight", Slot.of_values(self.w, (len(self.w),))
+        yield prefix + "bias", Slot.of_values([self.b], ())
+
     def __repr__(self) -> str:
         return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
 
@@ -89,6 +96,24 @@ class Layer(Module):
     def output_shape(self, input_shape: tuple | None) -> tuple:
         """``(nout,)``, or ``()`` when the layer has one neuron (it returns a single Value)."""
         return () if len(self.neurons) == 1 else (len(self.neurons),)
+
+    def _state_slots(self, prefix: str = "", path: frozenset[int] = frozenset()
+                     ) -> Iterator[tuple[str, Slot]]:
+        """State as ``torch.nn.Linear``'s: ``weight`` (nout, nin) and ``bias`` (nout,), float64.
+
+        >>> import random
+        >>> random.seed(0)
+        >>> {k: v.shape for k, v in Layer(3, 2).state_dict().items()}
+        {'weight': (2, 3), 'bias': (2,)}
+        """
+        nin = len(self.neurons[0].w)
+        if any(len(n.w) != nin for n in self.neurons):
+            raise ValueError(f"state_dict: the neurons of Layer have different numbers of "
+                             f"inputs ({sorted({len(n.w) for n in self.neurons})}); the weights "
+                             "cannot form one (nout, nin) array")
+        yield prefix + "weight", Slot.of_values([w for n in self.neurons for w in n.w],
+                                                (len(self.neurons), nin))
+        yield prefix + "bias", Slot.of_values([n.b for n in self.neurons], (len(self.neurons),))
 
     def extra_repr(self) -> str:
         first = self.neurons[0]

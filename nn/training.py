@@ -29,7 +29,7 @@ import contextlib
 import math
 import numbers
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,11 +37,13 @@ import numpy as np
 from autograd import Tensor, Value, no_grad
 from autograd.tensor import keep_freed_memory_for_training
 
-from . import losses
+from . import functional, losses
 from ._checks import count, generator
 from .callbacks import Callback
 from .data import batches
+from .history import History
 from .module import Module
+from .sample_weights import check_takes_reduction, class_weights, sample_weights, weighted_loss
 
 __all__ = ["History", "evaluate", "fit", "predict"]
 
@@ -50,45 +52,11 @@ _LOSSES: dict[str, LossFn] = {
     "mse": losses.mse,
     "cross_entropy": losses.cross_entropy,
     "binary_cross_entropy": losses.binary_cross_entropy,
-    "binary_cross_entropy_with_logits":
-        lambda p, t: losses.binary_cross_entropy(p, t, from_logits=True),
+    "binary_cross_entropy_with_logits": functional.binary_cross_entropy_with_logits,
     "hinge": losses.hinge,
 }
 _SCORE_LOSSES = ("binary_cross_entropy_with_logits", "hinge")  # outputs are scores, not probs
 
-
-class History:
-    """What :func:`fit` recorded, as Keras' History.
-
-    Attributes:
-        history: ``{"loss": [...], "val_loss": [...], "accuracy": [...], ...}``, one float per
-            epoch: training means over the epoch's batches, validation over the whole set.
-        epoch: the epoch numbers that ran (from 0).
-        params: the run's settings: epochs, batch_size, steps (per epoch), samples,
-            validation_samples, metrics, verbose.
-        times: the wall-clock seconds of each epoch, validation included.
-        model: the trained model.
-    """
-
-    def __init__(self, model: Module, params: dict[str, Any]) -> None:
-        self.model = model
-        self.params = params
-        self.history: dict[str, list[float]] = {}
-        self.epoch: list[int] = []
-        self.times: list[float] = []
-
-    def _record(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
-        self.epoch.append(epoch)
-        self.times.append(seconds)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def __repr__(self) -> str:
-        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
-        return f"History(epochs={len(self.epoch)}{', ' + last if last else ''})"
-
-
-# ---- losses and metrics by name --------------------------------------------------------------
 
 def _loss_fn(loss: str | LossFn) -> tuple[LossFn, str]:
     if isinstance(loss, str):
@@ -258,19 +226,20 @@ def _format(logs: dict[str, float]) -> str:
 
 # ---- fit -------------------------------------------------------------------------------------
 
-def _validation(x: np.ndarray, y: np.ndarray, split: Any, data: Any, gen: np.random.Generator,
-                dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, tuple | None]:
-    """Training arrays and the validation pair (or None)."""
+def _validation(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, split: Any, data: Any,
+                gen: np.random.Generator, dtype: np.dtype) -> tuple[Any, ...]:
+    """The training arrays x, y, w (sample weights or None) and the validation pair (or None);
+    the validation samples' weights are dropped."""
     if data is not None:
         if split:
             raise ValueError("fit: pass validation_split or validation_data, not both")
         if not isinstance(data, tuple | list) or len(data) != 2:
             raise ValueError("fit: validation_data must be a pair (x_val, y_val)")
-        return x, y, _arrays("fit (validation_data)", data[0], data[1], dtype)
+        return x, y, w, _arrays("fit (validation_data)", data[0], data[1], dtype)
     if isinstance(split, bool) or not isinstance(split, numbers.Real) or not 0 <= split < 1:
         raise ValueError(f"fit: validation_split must be a number in [0, 1), got {split!r}")
     if not split:
-        return x, y, None
+        return x, y, w, None
     n_val = round(split * len(x))
     if n_val < 1 or n_val >= len(x):
         raise ValueError(f"fit: validation_split={split} of {len(x)} samples leaves "
@@ -278,14 +247,15 @@ def _validation(x: np.ndarray, y: np.ndarray, split: Any, data: Any, gen: np.ran
                          "need at least one")
     order = gen.permutation(len(x))  # shuffle first: sorted data must not end up in one side
     val, train = order[:n_val], order[n_val:]
-    return x[train], y[train], (x[val], y[val])
+    return x[train], y[train], None if w is None else w[train], (x[val], y[val])
 
 
 def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epochs: int = 1,
         batch_size: int = 32, validation_split: float = 0.0, validation_data: Any = None,
         shuffle: bool = True, metrics: Sequence[Any] | None = (),
         callbacks: Sequence[Callback] | None = (), verbose: int = 1, rng: Any = None,
-        keep_freed_memory: bool = True) -> History:
+        keep_freed_memory: bool = True, initial_epoch: int = 0, sample_weight: Any = None,
+        class_weight: Mapping[int, float] | None = None) -> History:
     """Train a Tensor model with minibatches; return the :class:`History`.
 
     Args:
@@ -294,9 +264,12 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             cast to the parameters' dtype (float32 by default); so are floating targets.
         loss: a function ``(pred, target) -> one-element Tensor`` or a name: "mse",
             "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge".
+            With sample or class weights the function must also take ``reduction="none"`` and
+            then return the per-sample losses (as :mod:`nn.losses` do).
         optimizer: an ``nn.SGD``/``nn.Adam`` (anything with ``zero_grad()`` and ``step()``) over
             the model's parameters.
-        epochs: passes over the training samples.
+        epochs: the number of the last epoch, counted from 1: epochs ``initial_epoch`` to
+            ``epochs - 1`` run, as in Keras (none when ``initial_epoch >= epochs``).
         batch_size: samples per minibatch (the last one of an epoch may be smaller).
         validation_split: the fraction of samples held out for validation, drawn at random
             (after shuffling, so sorted data is split fairly, unlike Keras which takes the tail).
@@ -315,6 +288,18 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             after fit, and ``autograd.release_freed_memory()`` gives the memory back. False, or
             the environment variable ``GLASSGRAD_KEEP_FREED_MEMORY=0``, leaves glibc's settings
             alone; without glibc it changes nothing (see ``autograd.tensor.memory``).
+        initial_epoch: the epoch to start from (from 0), to resume a run: callbacks, the
+            progress text and ``History.epoch`` see the true epoch numbers.
+        sample_weight: one weight >= 0 per sample, an array (N,). A batch's training loss is
+            Keras' "sum_over_batch_size": ``sum_i w_i * l_i / batch_size``, with l_i the
+            per-sample loss (the loss with ``reduction="none"``, averaged over any other axes).
+            Weights go with their samples through shuffling and the split; validation samples
+            lose theirs (the validation loss stays unweighted).
+        class_weight: ``{class index: weight}``, turned into per-sample weights from ``y``
+            (integer labels, the argmax of one-hot or probability rows, or a 0/1 column for a
+            binary problem), multiplied with ``sample_weight`` when both are given. Every class
+            of the training samples must have a weight. The metrics stay unweighted, as Keras'
+            ``metrics``.
 
     Returns:
         A :class:`History` with ``history["loss"]``, ``history["val_loss"]`` (with validation),
@@ -323,11 +308,24 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
     The model trains in training mode (dropout on); validation runs in evaluation mode under
     ``no_grad``; afterwards every module gets back the mode it had. ``fit`` sets
     ``model.stop_training = False`` first; a callback that sets it to True stops training after
-    the current batch (the epoch's validation and ``on_epoch_end`` still run).
+    the current batch (the epoch's validation and ``on_epoch_end`` still run). Each epoch is
+    recorded in the History after the callbacks' ``on_epoch_end``, so keys they add to the logs
+    (``"lr"``) are recorded too.
+
+    >>> import numpy as np
+    >>> from nn import SGD, Dense, Sequential
+    >>> x, y = np.array([[0.0], [1.0], [2.0]]), np.array([[0.0], [1.0], [0.0]])
+    >>> model = Sequential(Dense(1, 1, rng=0))
+    >>> h = fit(model, x, y, "mse", SGD(model.parameters(), lr=0.1), epochs=3, initial_epoch=1,
+    ...         sample_weight=[1.0, 1.0, 0.0], verbose=0)   # the third sample does not count
+    >>> h.epoch
+    [1, 2]
     """
     dtype = _tensor_model("fit", model)
     if not model.parameters():
-        raise ValueError(f"fit: {type(model).__name__} has no parameters to train")
+        raise ValueError(f"fit: {type(model).__name__} has no parameters to train (a Tensor kept "
+                         "in an attribute is a parameter only when it is an nn.Parameter: "
+                         "self.w = nn.Parameter(array))")
     if not (callable(getattr(optimizer, "step", None))
             and callable(getattr(optimizer, "zero_grad", None))):
         raise TypeError(f"fit: optimizer must have step() and zero_grad() (nn.SGD, nn.Adam), "
@@ -337,6 +335,7 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
         raise ValueError("fit: the optimizer holds none of the model's parameters (was it made "
                          "for another model? pass model.parameters())")
     epochs = count("fit", "epochs", epochs)
+    initial_epoch = count("fit", "initial_epoch", initial_epoch, minimum=0)
     batch_size = count("fit", "batch_size", batch_size)
     metrics, callbacks = metrics or (), callbacks or ()  # None as in Keras: none
     for i, cb in enumerate(callbacks):
@@ -346,7 +345,15 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
     metric_fns = _metric_fns(metrics, loss_name)
     gen = generator("fit", rng)
     x, y = _arrays("fit", x, y, dtype)
-    x, y, val = _validation(x, y, validation_split, validation_data, gen, dtype)
+    weights = None if sample_weight is None else sample_weights(sample_weight, len(x))
+    x, y, weights, val = _validation(x, y, weights, validation_split, validation_data, gen,
+                                     dtype)
+    if class_weight is not None:
+        by_class = class_weights(class_weight, y)
+        weights = by_class if weights is None else weights * by_class
+    if weights is not None:
+        check_takes_reduction(loss_fn, loss_name)
+        weights = weights.astype(dtype)
     if keep_freed_memory:
         keep_freed_memory_for_training()
 
@@ -362,7 +369,7 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
     with _mode(model, True):
         for cb in callbacks:
             cb.on_train_begin(logs)
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             start = time.perf_counter()
             for cb in callbacks:
                 cb.on_epoch_begin(epoch, logs)
@@ -371,8 +378,8 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             if progress is not None:
                 bar = progress(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="batch")
             try:
-                logs = _train_epoch(model, x, y, loss_fn, optimizer, metric_fns, callbacks,
-                                    batch_size, shuffle, gen, bar)
+                logs = _train_epoch(model, (x, y, weights), loss_fn, optimizer, metric_fns,
+                                    callbacks, batch_size, shuffle, gen, bar)
                 if val is not None:
                     scores = _evaluate(model, val[0], val[1], loss_fn, metric_fns,
                                        max(batch_size, 256))
@@ -382,11 +389,12 @@ def fit(model: Module, x: Any, y: Any, loss: str | LossFn, optimizer: Any, epoch
             finally:
                 if bar is not None:
                     bar.close()
-            history._record(epoch, logs, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
             for cb in callbacks:
                 cb.on_epoch_end(epoch, logs)
+            history._record(epoch, logs, seconds)  # last, as Keras' History: keys added count
             if verbose == 2 or (verbose and progress is None):
-                print(f"Epoch {epoch + 1}/{epochs} - {history.times[-1]:.1f}s - {_format(logs)}")
+                print(f"Epoch {epoch + 1}/{epochs} - {seconds:.1f}s - {_format(logs)}")
             if model.stop_training:
                 break
         for cb in callbacks:
@@ -404,20 +412,24 @@ def _tqdm_class() -> Any:
     return tqdm
 
 
-def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, optimizer: Any,
-                 metric_fns: list[tuple[str, Callable]], callbacks: Sequence[Callback],
-                 batch_size: int, shuffle: bool, gen: np.random.Generator,
-                 bar: Any) -> dict[str, float]:
-    """One pass over the training samples; returns the epoch's size-weighted mean logs."""
+def _train_epoch(model: Module, data: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+                 loss_fn: LossFn, optimizer: Any, metric_fns: list[tuple[str, Callable]],
+                 callbacks: Sequence[Callback], batch_size: int, shuffle: bool,
+                 gen: np.random.Generator, bar: Any) -> dict[str, float]:
+    """One pass over the training samples ``data = (x, y, sample weights or None)``; returns the
+    epoch's size-weighted mean logs."""
+    x, y, w = data
     totals = dict.fromkeys(["loss", *(n for n, _ in metric_fns)], 0.0)
     seen = 0
-    for i, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=shuffle, rng=gen)):
+    for i, (xb, index) in enumerate(batches(x, np.arange(len(x)), batch_size, shuffle=shuffle,
+                                            rng=gen)):
+        yb = y[index]
         for cb in callbacks:
             cb.on_train_batch_begin(i, {"size": len(xb)})
         model.zero_grad()
         optimizer.zero_grad()
         pred = model(Tensor(xb))
-        loss = loss_fn(pred, yb)
+        loss = loss_fn(pred, yb) if w is None else weighted_loss(loss_fn, pred, yb, w[index])
         if not isinstance(loss, Tensor) or loss.size != 1:
             raise TypeError(f"fit: the loss must return a one-element Tensor, got "
                             f"{type(loss).__name__} {getattr(loss, 'shape', '')}")
@@ -437,3 +449,6 @@ def _train_epoch(model: Module, x: np.ndarray, y: np.ndarray, loss_fn: LossFn, o
         if model.stop_training:
             break
     return {k: v / seen for k, v in totals.items()}
+
+
+# ---- sample and class weights ----------------------------------------------------------------

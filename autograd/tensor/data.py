@@ -108,22 +108,22 @@ class DataMethods:
 
     # comparisons are elementwise and record no graph (their gradient is zero)
     def __eq__(self, other: Any) -> Any:  # type: ignore[override]
-        return type(self)(self.data == _value(other))
+        return self._new_leaf(self.data == _value(other))
 
     def __ne__(self, other: Any) -> Any:  # type: ignore[override]
-        return type(self)(self.data != _value(other))
+        return self._new_leaf(self.data != _value(other))
 
     def __lt__(self, other: Any) -> Any:
-        return type(self)(self.data < _value(other))
+        return self._new_leaf(self.data < _value(other))
 
     def __le__(self, other: Any) -> Any:
-        return type(self)(self.data <= _value(other))
+        return self._new_leaf(self.data <= _value(other))
 
     def __gt__(self, other: Any) -> Any:
-        return type(self)(self.data > _value(other))
+        return self._new_leaf(self.data > _value(other))
 
     def __ge__(self, other: Any) -> Any:
-        return type(self)(self.data >= _value(other))
+        return self._new_leaf(self.data >= _value(other))
 
     # ---- in-place methods: they record no graph and count the change ---------------------------
 
@@ -205,9 +205,14 @@ def _value(x: Any) -> Any:
 def stale_graph_error(changed: Any, saved_by: Any, saved: int) -> RuntimeError:
     """The error of a backward pass through a graph whose tensor ``changed`` was modified in
     place (it was at version ``saved``) after ``saved_by``'s op saved it."""
-    name = repr(changed.label) if changed.label else "an unnamed tensor"
+    base = changed  # a view (W.T, a reshape) is named after the tensor it shows
+    while (not base.label and len(base._prev) == 1
+           and base._prev[0]._counter is base._counter):
+        base = base._prev[0]
+    name = repr(base.label) if base.label else "an unnamed tensor"
+    seen = f" (read through {changed._op.name})" if base is not changed else ""
     return RuntimeError(
-        f"backward: {name} of shape {changed.shape}, saved by {saved_by._op.name} for the "
+        f"backward: {name} of shape {base.shape}{seen}, saved by {saved_by._op.name} for the "
         f"backward pass, has been modified in place since (version {changed._version} now, "
         f"{saved} when the graph was built): an optimizer step, load_weights, a restore of "
         "weights or an in-place method (add_, copy_, ...) changed it after the forward pass. "

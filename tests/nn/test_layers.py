@@ -15,6 +15,7 @@ from nn import (
     Flatten,
     MaxPool2D,
     Module,
+    Parameter,
     ReLU,
     Sequential,
     Sigmoid,
@@ -34,7 +35,7 @@ def to_float64(module: Module) -> Module:
     for m in module.modules():
         for name, value in list(vars(m).items()):
             if isinstance(value, Tensor) and is_parameter(value):
-                setattr(m, name, Tensor(value.data.astype(np.float64), requires_grad=True))
+                setattr(m, name, Parameter(value.data.astype(np.float64)))
     return module
 
 
@@ -50,7 +51,8 @@ def test_dense_is_x_at_w_plus_b():
     x = rand(4, 3).astype(np.float32)
     out = layer(x)
     assert out.shape == (4, 2) and out.dtype == np.float32
-    np.testing.assert_allclose(out.data, x @ layer.weight.data + layer.bias.data, rtol=1e-6)
+    assert layer.weight.shape == (2, 3)  # (out, in), as torch.nn.Linear
+    np.testing.assert_allclose(out.data, x @ layer.weight.data.T + layer.bias.data, rtol=1e-6)
 
 
 def test_dense_and_conv_match_torch():
@@ -59,7 +61,7 @@ def test_dense_and_conv_match_torch():
     dense = Dense(5, 3, rng=1)
     dense.bias.data[...] = [0.1, 0.2, 0.3]
     x = rand(4, 5, seed=2).astype(np.float32)
-    expected = tf.linear(torch.from_numpy(x), torch.from_numpy(dense.weight.data.T.copy()),
+    expected = tf.linear(torch.from_numpy(x), torch.from_numpy(dense.weight.data),
                          torch.from_numpy(dense.bias.data))
     np.testing.assert_allclose(dense(x).data, expected.numpy(), rtol=1e-5, atol=1e-6)
 
@@ -148,9 +150,8 @@ def test_mnist_cnn_summary_reports_1199882_parameters():
     text = model.summary(input_shape=(1, 28, 28), print_fn=None)
     assert "Total params: 1,199,882" in text
     assert model.num_parameters() == 1_199_882
-    rows = [line.split(None, 2) for line in text.splitlines() if line.startswith("layers.")]
-    assert [r[:2] for r in rows[:3]] == [["layers.0", "(Conv2D)"], ["layers.1", "(ReLU)"],
-                                         ["layers.2", "(Conv2D)"]]
+    rows = [line.split(None, 2) for line in text.splitlines() if line[:1].isdigit()]
+    assert [r[:2] for r in rows[:3]] == [["0", "(Conv2D)"], ["1", "(ReLU)"], ["2", "(Conv2D)"]]
     assert "(None, 32, 26, 26)" in rows[0][2] and rows[0][2].endswith("320")
     assert "(None, 64, 12, 12)" in rows[4][2]
     assert "(None, 9216)" in rows[6][2]
@@ -242,20 +243,25 @@ def test_sequential_indexing_len_iter_and_names():
     head = model[:2]
     assert isinstance(head, Sequential) and head[0] is a
     assert [n for n, _ in model.named_parameters()] == [
-        "layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"]
+        "0.weight", "0.bias", "2.weight", "2.bias"]
     assert model.num_parameters() == 13
     x = rand(5, 2).astype(np.float32)
     np.testing.assert_allclose(model(x).data, c(b(a(x))).data)
     assert Sequential([a, b]).layers == [a, b]
     with pytest.raises(TypeError, match="Sequential: layer 1 must be an nn.Module"):
         Sequential(a, lambda x: x)
-    assert "(layers.0): Dense(2, 3)" in repr(model)
+    assert "(0): Dense(2, 3)" in repr(model)
+    model[1] = Tanh()
+    assert type(model[1]).__name__ == "Tanh" and len(model) == 3
+    with pytest.raises(IndexError):
+        model[3] = ReLU()
 
 
-def test_only_leaf_tensors_are_parameters():
-    w = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+def test_only_parameters_are_parameters():
+    w = Parameter(np.ones(3, dtype=np.float32))
     assert is_parameter(w)
-    assert not is_parameter(w * 2.0)  # requires_grad too, but computed: not a leaf
+    assert not is_parameter(w * 2.0)  # requires_grad too, but computed: a plain Tensor
+    assert not is_parameter(Tensor(np.ones(3), requires_grad=True))  # not wrapped
 
     class Remembers(Dense):
         def forward(self, x):

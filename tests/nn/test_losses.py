@@ -137,9 +137,9 @@ def test_unsupported_inputs_are_type_errors(loss):
 def test_length_mismatch_and_reduction_errors():
     with pytest.raises(ValueError, match="2 predictions but 3 targets"):
         mse(values(1.0, 2.0), [1.0, 2.0, 3.0])
-    with pytest.raises(ValueError, match='"mean", "sum" or "half_sum"'):
+    with pytest.raises(ValueError, match='"mean", "sum", "half_sum" or "none"'):
         mse(values(1.0), [1.0], reduction="max")
-    with pytest.raises(ValueError, match='"mean" or "sum"'):
+    with pytest.raises(ValueError, match='"mean", "sum" or "none"'):
         hinge(values(1.0), [1], reduction="half_sum")
     with pytest.raises(TypeError):
         cross_entropy(np.zeros((2, 3)), [0, 1])

@@ -45,7 +45,7 @@ def test_mse_keeps_float32_and_checks_shapes():
     with pytest.raises(ValueError, match=r"mse: predictions of shape \(4, 2\) but targets of "
                                          r"shape \(2, 4\)"):
         mse(pred, np.zeros((2, 4)))
-    with pytest.raises(ValueError, match='"mean", "sum" or "half_sum"'):
+    with pytest.raises(ValueError, match='"mean", "sum", "half_sum" or "none"'):
         mse(pred, np.zeros((4, 2)), reduction="max")
 
 
@@ -163,3 +163,112 @@ def test_losses_match_torch():
         tloss.backward()
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-10)
         np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+# ---- reduction="none" ------------------------------------------------------------------------
+
+def test_reduction_none_shapes_and_values():
+    pred = leaf([[1.0, -2.0], [0.5, 3.0], [0.0, 1.0]])
+    target = np.array([[0.0, 1.0], [0.5, 1.0], [1.0, 1.0]])
+    squared = mse(pred, target, reduction="none")
+    assert squared.shape == (3, 2)
+    np.testing.assert_array_equal(squared.data, [[1.0, 9.0], [0.0, 4.0], [1.0, 0.0]])
+    column = mse(leaf([[1.0], [2.0]]), np.array([0.0, 4.0]), reduction="none")  # (N,) vs (N, 1)
+    assert column.shape == (2, 1) and column.data.tolist() == [[1.0], [4.0]]
+    margins = hinge(leaf([2.0, 0.5, 0.3]), np.array([1, 1, -1]), reduction="none")
+    np.testing.assert_allclose(margins.data, [0.0, 0.5, 1.3])
+    z, labels = np.array([[2.0, 1.0, 0.1], [0.0, 0.0, 0.0]]), np.array([0, 2])
+    per_sample = cross_entropy(leaf(z), labels, reduction="none")
+    assert per_sample.shape == (2,)
+    np.testing.assert_allclose(per_sample.data, -log_softmax(z)[np.arange(2), labels])
+    one = cross_entropy(leaf(z[0]), 0, reduction="none")  # one sample: shape (), as PyTorch
+    assert one.shape == () and one.item() == pytest.approx(per_sample.data[0])
+    probs = leaf([[0.8, 0.4]])
+    assert binary_cross_entropy(probs, [[1.0, 0.0]], reduction="none").shape == (1, 2)
+    for loss, args in [(mse, (pred, target)), (hinge, (leaf([0.5, -1.0]), [1, -1])),
+                       (cross_entropy, (leaf(z), labels)),
+                       (binary_cross_entropy, (probs, [[1.0, 0.0]]))]:
+        assert loss(*args, reduction="none").data.mean() == pytest.approx(loss(*args).item())
+
+
+def test_reduction_none_matches_torch_values_and_gradients():
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    rng = np.random.default_rng(2)
+    z, labels = rng.standard_normal((5, 4)) * 3, rng.integers(0, 4, 5)
+    probs, targets = rng.uniform(0.01, 0.99, (5, 4)), rng.uniform(0, 1, (5, 4))
+    cases = [
+        (lambda x: cross_entropy(x, labels, reduction="none"),
+         lambda x: tf.cross_entropy(x, torch.tensor(labels), reduction="none"), z),
+        (lambda x: mse(x, targets, reduction="none"),
+         lambda x: tf.mse_loss(x, torch.tensor(targets), reduction="none"), z),
+        (lambda x: binary_cross_entropy(x, targets, reduction="none"),
+         lambda x: tf.binary_cross_entropy(x, torch.tensor(targets), reduction="none"), probs),
+        (lambda x: binary_cross_entropy(x, targets, from_logits=True, reduction="none"),
+         lambda x: tf.binary_cross_entropy_with_logits(x, torch.tensor(targets),
+                                                       reduction="none"), z),
+        (lambda x: hinge(x, np.sign(targets - 0.5), reduction="none"),  # hinge by its formula
+         lambda x: torch.clamp(1 - torch.tensor(np.sign(targets - 0.5)) * x, min=0), z),
+    ]
+    for ours, theirs, data in cases:
+        x, tx = leaf(data), torch.tensor(data, requires_grad=True)
+        loss, tloss = ours(x), theirs(tx)
+        assert loss.shape == tuple(tloss.shape)
+        np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-10)
+        upstream = rng.standard_normal(loss.shape)  # a weighted sum: every element's gradient
+        (loss * upstream).sum().backward()
+        (tloss * torch.tensor(upstream)).sum().backward()
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    one = torch.tensor(z[0], requires_grad=True)
+    assert tuple(tf.cross_entropy(one, torch.tensor(labels[0]), reduction="none").shape) == ()
+
+
+@pytest.mark.parametrize("loss, target", [
+    (lambda p, t: mse(p, t, reduction="none"), np.array([[0.5, -1.0, 2.0], [0.0, 1.0, 3.0]])),
+    (lambda p, t: cross_entropy(p, t, reduction="none"), np.array([2, 0])),
+    (lambda p, t: binary_cross_entropy(p, t, from_logits=True, reduction="none"),
+     np.array([[1, 0, 1], [0, 0, 1]])),
+    (lambda p, t: binary_cross_entropy(p.sigmoid(), t, reduction="none"),
+     np.array([[1, 0, 0.5], [0, 1, 1]])),
+    (lambda p, t: hinge(p, t, reduction="none"), np.array([[1, -1, 1], [-1, -1, 1]])),
+])
+def test_reduction_none_jacobians_match_finite_differences(loss, target):
+    pred = leaf(np.random.default_rng(1).standard_normal((2, 3)))
+    assert gradcheck(lambda p: loss(p, target), pred)
+
+
+def test_reduction_none_on_values_is_a_list_matching_the_tensor_losses():
+    z = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]])
+    t = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]])
+    cases = [
+        (lambda p: mse(p, t.ravel().tolist(), reduction="none"), z.ravel()),
+        (lambda p: binary_cross_entropy(p, t.ravel().tolist(), from_logits=True,
+                                        reduction="none"), z.ravel()),
+        (lambda p: hinge(p, (2 * t.ravel() - 1).tolist(), reduction="none"), z.ravel()),
+    ]
+    for loss, data in cases:
+        values = [Value(v) for v in data]
+        terms = loss(values)
+        assert isinstance(terms, list) and all(isinstance(v, Value) for v in terms)
+        expected = loss(leaf(data))
+        np.testing.assert_allclose([v.data for v in terms], expected.data, rtol=1e-12)
+    rows = [[Value(v) for v in row] for row in z]
+    terms = cross_entropy(rows, [2, 0], reduction="none")
+    np.testing.assert_allclose([v.data for v in terms],
+                               cross_entropy(leaf(z), np.array([2, 0]), reduction="none").data)
+    sum(terms).backward()  # the gradient of the sum is the "sum" reduction's
+    reference = leaf(z)
+    cross_entropy(reference, np.array([2, 0]), reduction="sum").backward()
+    np.testing.assert_allclose([[v.grad for v in row] for row in rows], reference.grad)
+
+
+def test_functional_wrappers_pass_reduction_through():
+    from nn import functional as F
+
+    pred, target = leaf([[0.5, -1.0]]), np.array([[1.0, 0.0]])
+    np.testing.assert_array_equal(F.mse_loss(pred, target, reduction="none").data,
+                                  [[0.25, 1.0]])
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(pred, target, reduction="none").data,
+        binary_cross_entropy(pred, target, from_logits=True, reduction="none").data)
+    assert F.cross_entropy(pred, np.array([1]), reduction="none").shape == (1,)

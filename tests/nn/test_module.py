@@ -9,7 +9,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from nn import MLP, Dense, Layer, Module, Neuron, Sequential, is_parameter
+from nn import MLP, Dense, Layer, Module, Neuron, Parameter, Sequential, is_parameter
 
 
 class Pair(Module):
@@ -67,17 +67,18 @@ def test_cycles_between_modules_terminate():
     assert len(m.modules()) == 5
 
 
-def test_tensor_like_parameters_need_requires_grad(fake_tensor):
+def test_only_parameters_and_values_count():
     class Dense(Module):
         def __init__(self) -> None:
-            self.weight = fake_tensor(np.ones((3, 2)))
-            self.bias = fake_tensor(np.zeros(2))
-            self.running_mean = fake_tensor(np.zeros(2), requires_grad=False)
+            self.weight = Parameter(np.ones((3, 2), dtype=np.float32))
+            self.bias = Parameter(np.zeros(2, dtype=np.float32))
+            self.frozen = Parameter(np.zeros(1, dtype=np.float32), requires_grad=False)
+            self.cached = autograd.Tensor(np.zeros(2), requires_grad=True)  # not wrapped
             self.table = np.zeros(5)
 
     d = Dense()
-    assert [n for n, _ in d.named_parameters()] == ["weight", "bias"]
-    assert d.num_parameters() == 8
+    assert [n for n, _ in d.named_parameters()] == ["weight", "bias", "frozen"]
+    assert d.num_parameters() == 9
     d.weight.grad = np.ones((3, 2), dtype=np.float32)
     d.zero_grad()
     assert d.weight.grad is None
@@ -90,9 +91,10 @@ def test_is_parameter():
     assert not is_parameter(1.0)
     assert not is_parameter(Neuron(1))
     assert not is_parameter(Value(1.0) * 2)  # a computed node is not a leaf: not a parameter
-    assert is_parameter(autograd.Tensor(np.ones(2), requires_grad=True))
-    assert not is_parameter(autograd.Tensor(np.ones(2), requires_grad=True) + 1.0)
-    assert not is_parameter(autograd.Tensor(np.ones(2)))  # no gradient wanted
+    assert is_parameter(Parameter(np.ones(2)))
+    assert not is_parameter(autograd.Tensor(np.ones(2), requires_grad=True))
+    assert not is_parameter(Parameter(np.ones(2)) + 1.0)
+    assert not is_parameter(autograd.Tensor(np.ones(2)))
 
 
 def test_unknown_attribute_is_an_attribute_error():

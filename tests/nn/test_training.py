@@ -309,6 +309,22 @@ def test_fit_rejects_value_models_and_bad_arguments():
         predict(scalar, np.zeros((2, 2)))
 
 
+def test_fit_says_that_only_parameters_are_trained():
+    class Unwrapped(Module):
+        def __init__(self):
+            self.w = Tensor(np.ones((1, 1)), requires_grad=True)  # not an nn.Parameter
+
+        def forward(self, x):
+            return x @ self.w
+
+    model = Unwrapped()
+    with pytest.raises(ValueError, match="SGD: got an empty parameter list .* as nn.Parameter"):
+        SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="has no parameters to train .* only when it is an "
+                                         "nn.Parameter"):
+        fit(model, np.zeros((4, 1)), np.zeros((4, 1)), "mse", SGD([model.w], lr=0.1))
+
+
 def test_fit_casts_float64_inputs_to_the_parameters_dtype():
     model = Sequential(Dense(3, 2, rng=0))
     seen = []
