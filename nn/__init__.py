@@ -15,7 +15,7 @@
 True
 """
 
-from . import data, datasets, functional
+from . import data, datasets, export, functional
 from .callbacks import (
     Callback,
     EarlyStopping,
@@ -42,6 +42,6 @@ __all__ = [
     "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "ModelCheckpoint",
     "Module", "Neuron", "Optimizer", "Parameter", "ReLU", "ReduceLROnPlateau",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
-    "cross_entropy", "data", "datasets", "evaluate", "fit", "functional", "hinge", "is_parameter",
-    "load_weights", "mse", "parameter_size", "predict", "save_weights",
+    "cross_entropy", "data", "datasets", "evaluate", "export", "fit", "functional", "hinge",
+    "is_parameter", "load_weights", "mse", "parameter_size", "predict", "save_weights",
 ]

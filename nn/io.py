@@ -18,15 +18,14 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 import zipfile
 import zlib
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
+from ._files import write_atomically
 from .state import load_state, read_state
 
 __all__ = ["load_weights", "save_weights"]
@@ -48,41 +47,14 @@ def save_weights(model: Any, path: str | os.PathLike) -> None:
     replaces ``path`` in one ``os.replace``; a crash midway never leaves a half-written file.
     """
     state = read_state(iter(_slots("save_weights", model)))
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
-                               suffix=".tmp")
-    try:
-        _give_file_mode(tmp, path)
-        with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
-                for name, array in state.items():
-                    with zf.open(name + ".npy", "w", force_zip64=True) as out:
-                        np.lib.format.write_array(out, array, allow_pickle=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
+    def write(f: IO[bytes]) -> None:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as zf:
+            for name, array in state.items():
+                with zf.open(name + ".npy", "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, array, allow_pickle=False)
 
-def _give_file_mode(tmp: str, path: str) -> None:
-    """mkstemp makes the file private (0600); give it what ``np.savez`` would: the replaced
-    file's permissions, else 0666 less the umask (read from /proc: ``os.umask`` would change it
-    for every thread for a moment). Where neither is known, or chmod is refused, it stays 0600."""
-    try:
-        mode = os.stat(path).st_mode & 0o777
-    except OSError:
-        mode = None
-        with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    mode = 0o666 & ~int(line.split()[1], 8)
-    if mode is not None:
-        with contextlib.suppress(OSError):  # a filesystem without permissions (vfat, CIFS)
-            os.chmod(tmp, mode)
+    write_atomically("save_weights", path, write)
 
 
 def _read_all(path: str) -> dict[str, np.ndarray]:

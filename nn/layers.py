@@ -74,6 +74,12 @@ def _zeros(owner: str, n: int) -> Parameter:
     return Parameter(np.zeros(n, dtype=np.float32), label=f"{owner}.bias")
 
 
+def _flag(owner: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{owner}: bias must be a bool, got {type(value).__name__} {value!r:.40}")
+    return bool(value)
+
+
 def _as_tensor(owner: str, x: Any) -> Tensor:
     if isinstance(x, Tensor):
         return x
@@ -114,18 +120,20 @@ class Dense(Module):
     Args:
         in_features: size of each input sample's last axis.
         out_features: size of each output sample's last axis.
+        bias: False for a layer without bias (PyTorch's ``bias=False``): ``bias`` is then
+            None, and neither a parameter nor an entry of ``state_dict()``.
         init: ``"glorot_uniform"`` (default) or ``"he_uniform"``; see the module docstring.
         rng: a numpy Generator or int seed for the initial weights (default: a generator
             seeded from numpy's global one, so ``np.random.seed`` makes a model repeat).
     """
 
-    def __init__(self, in_features: int, out_features: int, init: str = "glorot_uniform",
-                 rng: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str = "glorot_uniform", rng: Any = None) -> None:
         self.in_features = count("Dense", "in_features", in_features)
         self.out_features = count("Dense", "out_features", out_features)
         self.weight = _init_weight("Dense", (self.out_features, self.in_features),
                                    self.in_features, self.out_features, init, rng)
-        self.bias = _zeros("Dense", self.out_features)
+        self.bias = _zeros("Dense", self.out_features) if _flag("Dense", bias) else None
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor("Dense", x)
@@ -145,7 +153,8 @@ class Dense(Module):
         return f"Dense({self.in_features}, {self.out_features})"
 
     def extra_repr(self) -> str:
-        return f"{self.in_features}, {self.out_features}"
+        text = f"{self.in_features}, {self.out_features}"
+        return text if self.bias is not None else text + ", bias=False"
 
 
 class Conv2D(Module):
@@ -161,12 +170,13 @@ class Conv2D(Module):
         in_channels, out_channels: channels of the input and of the output.
         kernel_size: an int or a pair (kh, kw).
         stride, padding: ints or pairs.
+        bias: False for a convolution without bias (``bias`` is None), as in PyTorch.
         init, rng: as for :class:`Dense` (fan_in = in_channels*kh*kw, fan_out = out_channels*kh*kw).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
-                 init: str = "glorot_uniform", rng: Any = None) -> None:
+                 bias: bool = True, init: str = "glorot_uniform", rng: Any = None) -> None:
         self.in_channels = count("Conv2D", "in_channels", in_channels)
         self.out_channels = count("Conv2D", "out_channels", out_channels)
         self.kernel_size = int_pair("Conv2D", "kernel_size", kernel_size)
@@ -176,7 +186,7 @@ class Conv2D(Module):
         self.weight = _init_weight("Conv2D", (self.out_channels, self.in_channels, kh, kw),
                                    self.in_channels * kh * kw, self.out_channels * kh * kw,
                                    init, rng)
-        self.bias = _zeros("Conv2D", self.out_channels)
+        self.bias = _zeros("Conv2D", self.out_channels) if _flag("Conv2D", bias) else None
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor("Conv2D", x)
@@ -203,7 +213,7 @@ class Conv2D(Module):
             text += f", stride={self.stride}"
         if self.padding != (0, 0):
             text += f", padding={self.padding}"
-        return text
+        return text if self.bias is not None else text + ", bias=False"
 
 
 # ---- layers without parameters ---------------------------------------------------------------

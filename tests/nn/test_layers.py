@@ -88,6 +88,37 @@ def test_activations_and_flatten():
     assert ReLU().output_shape((None, 7)) == (None, 7)
 
 
+def test_bias_false_has_no_bias_parameter_state_or_term():
+    dense = Dense(3, 2, bias=False, rng=0)
+    conv = Conv2D(2, 4, 3, padding=1, bias=False, rng=1)
+    x, img = rand(4, 3).astype(np.float32), rand(1, 2, 5, 5).astype(np.float32)
+    assert dense.bias is None and conv.bias is None
+    np.testing.assert_allclose(dense(x).data, x @ dense.weight.data.T, rtol=1e-6)
+    with_bias = Conv2D(2, 4, 3, padding=1, rng=1)  # same seed: same weight, zero bias
+    np.testing.assert_allclose(conv(img).data, with_bias(img).data, rtol=1e-6)
+    model = Sequential(conv, Flatten(), Dense(100, 2, bias=False, rng=2))
+    assert list(model.state_dict()) == ["0.weight", "2.weight"]
+    assert model.num_parameters() == 4 * 2 * 3 * 3 + 100 * 2
+    assert [name for name, _ in model.named_parameters()] == ["0.weight", "2.weight"]
+    assert repr(dense) == "Dense(3, 2, bias=False)"
+    assert repr(conv) == "Conv2D(2, 4, kernel_size=(3, 3), padding=(1, 1), bias=False)"
+    assert "Total params: 272" in model.summary((2, 5, 5), print_fn=None)
+    with pytest.raises(TypeError, match="Dense: bias must be a bool, got str 'no'"):
+        Dense(3, 2, bias="no")
+
+
+def test_bias_false_gradient_and_torch():
+    layer = to_float64(Dense(3, 2, bias=False, rng=0))
+    x = Tensor(rand(4, 3, seed=8), requires_grad=True)
+    assert gradcheck(lambda x, w: layer(x), x, layer.weight)
+    torch = pytest.importorskip("torch")
+    linear = torch.nn.Linear(3, 2, bias=False, dtype=torch.float64)
+    assert list(linear.state_dict()) == list(layer.state_dict())
+    linear.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    np.testing.assert_allclose(linear(torch.from_numpy(x.data)).detach().numpy(),
+                               layer(x).data, rtol=1e-12)
+
+
 # ---- gradients -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("make, shape", [
