@@ -1,4 +1,4 @@
-"""The house: importing loads no drawing, plotting or progress library and changes nothing
+"""The house: importing loads no drawing, plotting, progress or export library and changes nothing
 process-wide; the layers keep their public faces; the import contracts hold (import-linter)."""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import autograd, nn
 from autograd import Tensor, Value
 from autograd.tensor import memory
 assert state() == before, "importing changed a process-wide setting"
-loaded = sorted(m for m in ("graphviz", "matplotlib", "tqdm", "hypothesis", "torch")
-                if m in sys.modules)
+loaded = sorted(m for m in ("graphviz", "matplotlib", "tqdm", "hypothesis", "torch", "onnx",
+                            "onnxruntime") if m in sys.modules)
 print(loaded, memory.keeping)
 (Value(2.0) * 3).backward()  # the engines work without the drawing code
 (Tensor([1.0], requires_grad=True) * 2).sum().backward()

@@ -2,10 +2,10 @@
 built, the optional imports, and reading the layers of glassgrad's models.
 
 An exporter is a table from a layer class to a :class:`Rule`: how to build the other library's
-layer (``build``), what to check first (``check``: a ValueError for a setting the other side
-lacks) and, for a container, its children (``children``). :func:`check_model` walks the model
-through the table, so an unsupported layer anywhere is a TypeError that names it and its place
-before anything is built.
+layer (``build``; for ONNX, the layer's nodes), what to check first (``check``: a ValueError
+for a setting the other side lacks) and, for a container, its children (``children``).
+:func:`check_model` walks the model through the table, so an unsupported layer anywhere is a
+TypeError that names it and its place before anything is built.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..layers import Sequential
+from ..module import Module
 from ..scalar import MLP
 
-__all__ = ["EXTRA", "Rule", "check_model", "float_dtype", "mlp_layers", "require", "where"]
+__all__ = ["EXTRA", "Rule", "check_model", "float_dtype", "join", "mlp_layers", "require",
+           "sequential_children", "where"]
 
 EXTRA = "pip install 'glassgrad[crosscheck]'"
 
@@ -47,8 +50,14 @@ def where(path: str) -> str:
     return f"at {path!r}" if path else "at the top (the model itself)"
 
 
-def _join(path: str, name: str) -> str:
+def join(path: str, name: str) -> str:
+    """The place of a child ``name`` of the layer at ``path``: ``1.0``, or ``0`` at the top."""
     return f"{path}.{name}" if path else name
+
+
+def sequential_children(model: Sequential) -> list[tuple[str, Module]]:
+    """A Sequential's layers with their names, ``0``, ``1``, ... (the children of its row)."""
+    return [(str(i), layer) for i, layer in enumerate(model.layers)]
 
 
 def check_model(owner: str, model: Any, rules: dict[type, Rule], peer: str,
@@ -68,7 +77,7 @@ def check_model(owner: str, model: Any, rules: dict[type, Rule], peer: str,
             continue
         found.append((path, layer, rule))
         if rule.children is not None:
-            stack.extend(reversed([(_join(path, n), c) for n, c in rule.children(layer)]))
+            stack.extend(reversed([(join(path, n), c) for n, c in rule.children(layer)]))
     if missing:
         supported = ", ".join(sorted(name_of(cls) for cls in rules))
         raise TypeError(f"{owner}: no {peer} equivalent for {'; '.join(missing)}. Supported: "

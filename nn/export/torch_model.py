@@ -24,7 +24,16 @@ from ..layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequentia
 from ..module import Module
 from ..parameter import Parameter
 from ..scalar import MLP
-from ._common import Rule, check_floats, check_mlp, check_model, mlp_layers, require, where
+from ._common import (
+    Rule,
+    check_floats,
+    check_mlp,
+    check_model,
+    mlp_layers,
+    require,
+    sequential_children,
+    where,
+)
 
 __all__ = ["TO_TORCH", "from_torch", "to_torch"]
 
@@ -90,13 +99,9 @@ def _mlp(mlp: MLP, b: _Builder) -> Any:
     return tnn.Sequential(*modules)
 
 
-def _sequential_children(model: Sequential) -> list[tuple[str, Module]]:
-    return [(str(i), layer) for i, layer in enumerate(model.layers)]
-
-
 def _sequential(model: Sequential, b: _Builder) -> Any:
     return b.torch.nn.Sequential(OrderedDict(
-        (name, b.child(layer)) for name, layer in _sequential_children(model)))
+        (name, b.child(layer)) for name, layer in sequential_children(model)))
 
 
 def _same(name: str, **attributes: str) -> Any:
@@ -109,7 +114,7 @@ def _same(name: str, **attributes: str) -> Any:
 
 
 TO_TORCH: dict[type, Rule] = {
-    Sequential: Rule(_sequential, children=_sequential_children),
+    Sequential: Rule(_sequential, children=sequential_children),
     Dense: Rule(_linear, check_floats),
     Conv2D: Rule(_conv2d, check_floats),
     MaxPool2D: Rule(_same("MaxPool2d", kernel_size="kernel_size", stride="stride")),

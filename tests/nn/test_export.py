@@ -6,9 +6,12 @@ group is skipped and the rest runs.
 
 from __future__ import annotations
 
+import doctest
 import random
+import re
 import sys
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,12 +32,23 @@ from nn import (
     Sigmoid,
     Tanh,
 )
-from nn.export import from_torch, to_torch
+from nn.export import from_torch, to_onnx, to_torch
 
 
 @pytest.fixture
 def torch():
     return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def onnx():
+    return pytest.importorskip("onnx")
+
+
+@pytest.fixture
+def ort(onnx):
+    """onnxruntime, with onnx (to_onnx writes the file with onnx, onnxruntime runs it)."""
+    return pytest.importorskip("onnxruntime")
 
 
 def mnist_cnn(seed: int = 0) -> Sequential:
@@ -327,3 +341,228 @@ def test_a_missing_torch_is_an_import_error_naming_the_extra(monkeypatch):
                                               "which is not installed: pip install "
                                               "'glassgrad\\[crosscheck\\]'"):
             function(arg)
+
+
+# ---- to_onnx ---------------------------------------------------------------------------------
+
+def run_onnx(ort, path, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["output"], {"input": x})[0]
+
+
+def op_types(onnx, path) -> list[str]:
+    return [node.op_type for node in onnx.load(str(path)).graph.node]
+
+
+def test_to_onnx_mnist_cnn_runs_in_onnxruntime_as_in_glassgrad(onnx, ort, tmp_path):
+    model = with_biases(mnist_cnn())  # in training mode: the graph is the eval-mode model
+    dropout_state = model[5]._rng.bit_generator.state
+    numpy_state = np.random.get_state()[1].copy()
+    path = to_onnx(model, tmp_path / "mnist_cnn.onnx", (1, 28, 28))
+    assert path == str(tmp_path / "mnist_cnn.onnx")
+    assert all(m.training for m in model.modules())  # the modes are given back
+    assert model[5]._rng.bit_generator.state == dropout_state  # no mask drawn
+    assert np.array_equal(np.random.get_state()[1], numpy_state)
+
+    proto = onnx.load(path)
+    onnx.checker.check_model(proto, full_check=True)
+    assert [(o.domain, o.version) for o in proto.opset_import] == [("", 13)]
+    assert proto.ir_version == 7 and proto.producer_name == "glassgrad"
+    assert op_types(onnx, path) == ["Conv", "Relu", "Conv", "Relu", "MaxPool", "Flatten", "Gemm",
+                                    "Relu", "Gemm"]  # no Dropout: an inference graph
+    assert [i.name for i in proto.graph.initializer] == list(model.state_dict())
+    for tensor in proto.graph.initializer:
+        np.testing.assert_array_equal(onnx.numpy_helper.to_array(tensor),
+                                      model.state_dict()[tensor.name])
+        assert tensor.data_type == onnx.TensorProto.FLOAT
+
+    def dims(value_info):
+        return [d.dim_param or d.dim_value for d in value_info.type.tensor_type.shape.dim]
+
+    assert dims(proto.graph.input[0]) == ["batch", 1, 28, 28]
+    assert dims(proto.graph.output[0]) == ["batch", 10]
+    assert {v.name: dims(v) for v in proto.graph.value_info}["4"] == ["batch", 64, 12, 12]
+
+    x = inputs(3, 1, 28, 28)
+    np.testing.assert_allclose(run_onnx(ort, path, x), model.eval()(x).data, rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_to_onnx_dense_stack_without_bias_tanh_sigmoid_any_batch(onnx, ort, tmp_path):
+    model = with_biases(Sequential(Dense(4, 8, bias=False, rng=0), Tanh(), Dense(8, 5, rng=1),
+                                   Sigmoid(), Dense(5, 3, bias=False, rng=2)))
+    path = to_onnx(model, tmp_path / "mlp.onnx", [4])  # a list is a shape too
+    graph = onnx.load(path).graph
+    assert [(n.op_type, len(n.input)) for n in graph.node] == [
+        ("Gemm", 2), ("Tanh", 1), ("Gemm", 3), ("Sigmoid", 1), ("Gemm", 2)]
+    assert [i.name for i in graph.initializer] == ["0.weight", "2.weight", "2.bias", "4.weight"]
+    for batch in (1, 5):  # one file, any batch size
+        x = inputs(batch, 4, seed=batch)
+        np.testing.assert_allclose(run_onnx(ort, path, x), model(x).data, rtol=1e-5, atol=1e-6)
+
+
+def conv_model() -> Sequential:
+    """Convolutions with strides, paddings, rectangular kernels and no bias; a pool of stride 1."""
+    return with_biases(Sequential(
+        Conv2D(2, 3, (3, 2), stride=2, padding=1, rng=0), Tanh(),
+        Conv2D(3, 4, 2, padding=(0, 1), bias=False, rng=1), Sigmoid(), MaxPool2D(2, stride=1),
+        Flatten(), Dense(4 * 2 * 4, 5, bias=False, rng=2), Tanh(), Dense(5, 2, rng=3)))
+
+
+def test_to_onnx_conv_stride_padding_no_bias(onnx, ort, tmp_path):
+    model = conv_model()
+    path = to_onnx(model, tmp_path / "cnn.onnx", (2, 7, 6))
+    proto = onnx.load(path)
+    conv, _, conv2 = proto.graph.node[:3]
+    attributes = {a.name: list(a.ints) for a in conv.attribute}
+    assert attributes == {"kernel_shape": [3, 2], "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    assert {a.name: list(a.ints) for a in conv2.attribute}["pads"] == [0, 1, 0, 1]
+    assert len(conv2.input) == 2  # no bias
+    assert {a.name: list(a.ints) for a in proto.graph.node[4].attribute}["strides"] == [1, 1]
+    assert [i.name for i in proto.graph.initializer] == list(model.state_dict())
+    x = inputs(4, 2, 7, 6)
+    np.testing.assert_allclose(run_onnx(ort, path, x), model(x).data, rtol=1e-5, atol=1e-5)
+
+
+def test_to_onnx_float64_models_give_float64_graphs(onnx, ort, tmp_path):
+    dense = with_biases(as_float64(Sequential(Flatten(), Dense(12, 5, rng=0), Tanh(),
+                                              Dense(5, 3, rng=1), Sigmoid())))
+    path = to_onnx(dense, tmp_path / "dense64.onnx", (3, 4))
+    proto = onnx.load(path)
+    assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    assert all(i.data_type == onnx.TensorProto.DOUBLE for i in proto.graph.initializer)
+    x = inputs(4, 3, 4, dtype=np.float64)
+    np.testing.assert_allclose(run_onnx(ort, path, x), dense(x).data, rtol=1e-12)
+    # onnxruntime's CPU provider has no float64 Conv or MaxPool: ONNX's reference runs those
+    model = as_float64(conv_model())
+    path = to_onnx(model, tmp_path / "cnn64.onnx", (2, 7, 6))
+    x = inputs(4, 2, 7, 6, dtype=np.float64)
+    reference = pytest.importorskip("onnx.reference").ReferenceEvaluator(path)
+    np.testing.assert_allclose(reference.run(["output"], {"input": x})[0], model(x).data,
+                               rtol=1e-10)
+
+
+def test_to_onnx_dense_on_more_axes_a_shared_layer_and_only_dropout(onnx, ort, tmp_path):
+    model = with_biases(Sequential(Dense(4, 3, rng=0), ReLU()))
+    path = to_onnx(model, tmp_path / "seq.onnx", (2, 4))  # Gemm takes 2-D inputs only
+    assert op_types(onnx, path) == ["Transpose", "MatMul", "Add", "Relu"]
+    assert [i.name for i in onnx.load(path).graph.initializer] == ["0.weight", "0.bias"]
+    x = inputs(3, 2, 4)
+    np.testing.assert_allclose(run_onnx(ort, path, x), model(x).data, rtol=1e-5, atol=1e-6)
+
+    shared = with_biases(Dense(2, 2, rng=1))
+    model = Sequential(shared, Tanh(), shared)
+    path = to_onnx(model, tmp_path / "shared.onnx", (2,))
+    assert [i.name for i in onnx.load(path).graph.initializer] == ["0.weight", "0.bias"]
+    x = inputs(3, 2)
+    np.testing.assert_allclose(run_onnx(ort, path, x), model(x).data, rtol=1e-5, atol=1e-6)
+
+    path = to_onnx(Sequential(Dropout(0.5)), tmp_path / "identity.onnx", (3,))
+    assert op_types(onnx, path) == ["Identity"]
+    x = inputs(2, 3)
+    np.testing.assert_array_equal(run_onnx(ort, path, x), x)
+
+
+def test_to_onnx_scalar_mlp_is_a_float64_gemm_chain(onnx, ort, tmp_path):
+    random.seed(0)
+    model = MLP(3, [4, 4, 2])
+    for p in model.parameters():
+        p.data = random.uniform(-1, 1)  # nonzero biases
+    path = to_onnx(model, tmp_path / "mlp.onnx", (3,))
+    proto = onnx.load(path)
+    assert op_types(onnx, path) == ["Gemm", "Relu", "Gemm", "Relu", "Gemm"]
+    assert [i.name for i in proto.graph.initializer] == list(model.state_dict())
+    x = inputs(6, 3, dtype=np.float64)
+    np.testing.assert_allclose(run_onnx(ort, path, x), mlp_outputs(model, x), rtol=1e-12)
+    random.seed(1)
+    single = MLP(2, [3, 1])  # one output: (batch, 1)
+    path = to_onnx(single, tmp_path / "single.onnx", (2,))
+    np.testing.assert_allclose(run_onnx(ort, path, x[:, :2]), mlp_outputs(single, x[:, :2]),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"to_onnx: input_shape \(3,\) does not fit the MLP, "
+                                         r"which takes 2 inputs: input_shape=\(2,\)"):
+        to_onnx(single, tmp_path / "bad.onnx", (3,))
+    with pytest.raises(TypeError, match="to_onnx: the scalar MLP at '1' takes one sample"):
+        to_onnx(Sequential(ReLU(), single), tmp_path / "bad.onnx", (2,))
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_to_onnx_unsupported_layers_are_named_and_nothing_is_written(onnx, tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the old file")
+    model = Sequential(Dense(2, 2), Sequential(MyLayer(), ReLU()), MyLayer())
+    with pytest.raises(TypeError) as error:
+        to_onnx(model, path, (2,))
+    assert str(error.value) == (
+        "to_onnx: no ONNX equivalent for MyLayer at '1.0'; MyLayer at '2'. Supported: Conv2D, "
+        "Dense, Dropout, Flatten, MLP, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh")
+    with pytest.raises(TypeError, match="no ONNX equivalent for Layer at the top"):
+        to_onnx(nn.Layer(2, 3), tmp_path / "layer.onnx", (2,))
+    assert path.read_bytes() == b"the old file" and sorted(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize("shape", [28, (), (1, 0, 28), (1, -28), (1.0, 28), (True, 2), None,
+                                   "28"])
+def test_to_onnx_input_shape_must_be_one_samples_positive_ints(onnx, tmp_path, shape):
+    with pytest.raises(ValueError, match="to_onnx: input_shape must be a tuple of positive ints, "
+                                         "the shape of one sample without the batch axis"):
+        to_onnx(Sequential(Flatten()), tmp_path / "model.onnx", shape)
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((1, 5, 5), "to_onnx: input_shape (1, 5, 5) does not fit the model: Dense(32, 3): expected "
+                "input of shape (batch, 32), got (1, 18)"),
+    ((2, 6, 6), "to_onnx: input_shape (2, 6, 6) does not fit the model: Conv2D(1, 2, "
+                "kernel_size=(3, 3)): expected input of shape (batch, 1, height, width), got "
+                "(1, 2, 6, 6)"),
+])
+def test_to_onnx_a_shape_the_model_does_not_take_is_a_value_error(onnx, tmp_path, shape,
+                                                                   message):
+    model = Sequential(Conv2D(1, 2, 3, rng=0), Flatten(), Dense(32, 3, rng=1))
+    with pytest.raises(ValueError) as error:
+        to_onnx(model, tmp_path / "model.onnx", shape)
+    assert str(error.value) == message
+    assert not (tmp_path / "model.onnx").exists()
+
+
+def test_to_onnx_refuses_layers_of_different_dtypes(onnx, tmp_path):
+    model = Sequential(Dense(2, 2), ReLU(), as_float64(Dense(2, 2)))
+    with pytest.raises(ValueError, match="to_onnx: the layers mix dtypes \\(float32: 0; "
+                                         "float64: 2\\); an ONNX graph computes in one dtype"):
+        to_onnx(model, tmp_path / "model.onnx", (2,))
+
+
+def test_to_onnx_writes_atomically(onnx, tmp_path, monkeypatch):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the old file")
+
+    def fail_midway(proto, file):
+        file.write(proto.SerializeToString()[:10])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(nn.export.onnx_model, "_serialize", fail_midway)
+    with pytest.raises(OSError, match="disk full"):
+        to_onnx(Sequential(Dense(2, 2)), path, (2,))
+    assert path.read_bytes() == b"the old file" and sorted(tmp_path.iterdir()) == [path]
+    with pytest.raises(FileNotFoundError, match="to_onnx: the directory .* does not exist"):
+        to_onnx(Sequential(Dense(2, 2)), tmp_path / "missing" / "model.onnx", (2,))
+
+
+def test_a_missing_onnx_is_an_import_error_naming_the_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    with pytest.raises(ImportError, match="to_onnx needs the package 'onnx', which is not "
+                                          "installed: pip install 'glassgrad\\[crosscheck\\]'"):
+        to_onnx(Sequential(ReLU()), tmp_path / "model.onnx", (2,))
+    assert not (tmp_path / "model.onnx").exists()
+
+
+def test_the_guides_export_example_runs(torch, ort, tmp_path, monkeypatch):
+    """docs/guide.md shows the export example as ```pycon (tests/test_docs.py runs only
+    ```python blocks, and this one needs the extras): it runs here, with them."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text("utf-8")
+    section = guide[guide.index("### Export: PyTorch and ONNX"):]
+    block = re.search(r"```pycon\n(.*?)```", section, flags=re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(doctest.DocTestParser().get_doctest(block, {}, "guide.md", "guide.md", 0))
+    assert runner.failures == 0 and runner.tries > 10
