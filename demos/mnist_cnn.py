@@ -27,22 +27,50 @@ from _common import demo_args, plt, save
 import nn
 
 
-def build_model(seed: int = 0) -> nn.Sequential:
+def build_model(seed: int = 0, size: int = 28, filters: tuple[int, int] = (32, 64),
+                hidden: int = 128, classes: int = 10) -> nn.Sequential:
+    """Keras' mnist_cnn for (1, size, size) images; smaller ``filters``/``hidden`` shrink it.
+
+    Each 3x3 convolution trims 2 pixels and the pooling halves what is left, so the dense layer
+    sees ``filters[1] * ((size - 4) // 2) ** 2`` numbers (9,216 for MNIST).
+    """
+    flat = filters[1] * ((size - 4) // 2) ** 2
     return nn.Sequential(
-        nn.Conv2D(1, 32, 3, rng=seed), nn.ReLU(),
-        nn.Conv2D(32, 64, 3, rng=seed + 1), nn.ReLU(),
+        nn.Conv2D(1, filters[0], 3, rng=seed), nn.ReLU(),
+        nn.Conv2D(filters[0], filters[1], 3, rng=seed + 1), nn.ReLU(),
         nn.MaxPool2D(2), nn.Dropout(0.25, rng=seed + 2), nn.Flatten(),
-        nn.Dense(9216, 128, rng=seed + 3), nn.ReLU(), nn.Dropout(0.5, rng=seed + 4),
-        nn.Dense(128, 10, rng=seed + 5),
+        nn.Dense(flat, hidden, rng=seed + 3), nn.ReLU(), nn.Dropout(0.5, rng=seed + 4),
+        nn.Dense(hidden, classes, rng=seed + 5),
     )
 
 
 def mnist_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data DIR`` (where the four MNIST .gz files are) and ``--download``."""
     parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "glassgrad" / "mnist",
                         help="directory of the four MNIST .gz files (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=None, help="default: 2 (1 with --quick)")
     parser.add_argument("--download", action="store_true",
                         help="fetch missing files from a public mirror (checksums verified)")
+
+
+def options(parser: argparse.ArgumentParser) -> None:
+    """This lesson's options: MNIST's two and ``--epochs``."""
+    mnist_options(parser)
+    parser.add_argument("--epochs", type=int, default=None, help="default: 2 (1 with --quick)")
+
+
+def load_standardized(args: argparse.Namespace, program: str = "mnist_cnn"
+                      ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """MNIST from ``args.data`` (missing files fetched with ``args.download``), the pixels
+    standardized to mean 0 and deviation 1 with the training set's figures. Missing files end
+    the program with a message that says where to put them."""
+    try:
+        (x_train, y_train), (x_test, y_test) = nn.datasets.load_mnist(args.data,
+                                                                      download=args.download)
+    except (FileNotFoundError, ConnectionError) as error:
+        raise SystemExit(f"{program}: {error}\n(run with --download to fetch them, or "
+                         "--data DIR to point at a folder that has them)") from None
+    mean, std = np.float32(0.1307), np.float32(0.3081)  # the training pixels' mean, deviation
+    return ((x_train - mean) / std, y_train), ((x_test - mean) / std, y_test)
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -53,21 +81,14 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 # %%
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    args = demo_args(__doc__.splitlines()[0], argv, mnist_options)
-    try:
-        (x_train, y_train), (x_test, y_test) = nn.datasets.load_mnist(args.data,
-                                                                      download=args.download)
-    except (FileNotFoundError, ConnectionError) as error:
-        raise SystemExit(f"mnist_cnn: {error}\n(run with --download to fetch them, or "
-                         "--data DIR to point at a folder that has them)") from None
+    args = demo_args(__doc__.splitlines()[0], argv, options)
+    (x_train, y_train), (x_test, y_test) = load_standardized(args)
     if args.quick:
         x_train, y_train = x_train[:1500], y_train[:1500]
         x_test, y_test = x_test[:300], y_test[:300]
     epochs = args.epochs or (1 if args.quick else 2)
     print(f"{len(x_train)} training images, {len(x_test)} test images, {epochs} epoch(s)")
 
-    mean, std = np.float32(0.1307), np.float32(0.3081)  # the training pixels' mean, deviation
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     model = build_model()
     model.summary(input_shape=(1, 28, 28))
     train_size = len(x_train) - round(0.1 * len(x_train))  # after the validation split

@@ -24,7 +24,7 @@ import numpy as np
 from ._checks import count, generator
 
 __all__ = [
-    "batches", "make_function_2d", "make_line", "make_moons", "make_quadratic",
+    "batches", "make_function_2d", "make_line", "make_moons", "make_quadratic", "make_strokes",
     "train_val_test_split",
 ]
 
@@ -165,3 +165,41 @@ def make_moons(n: int = 100, noise: float = 0.0, rng: Rng = None) -> Split:
     y = np.concatenate([np.zeros(n_out, dtype=np.int64), np.ones(n_in, dtype=np.int64)])
     order = gen.permutation(n)
     return _noisy(x[order], noise, gen), y[order]
+
+
+def make_strokes(n: int = 1000, classes: int = 4, size: int = 12, noise: float = 0.1,
+                 rng: Rng = None) -> Split:
+    """Small grey images of one pen stroke each, labelled by its direction: a tiny MNIST.
+
+    Class k is a stroke at ``k * 180 / classes`` degrees (with 4 classes: horizontal, rising,
+    vertical, falling), turned by up to a third of the gap between classes, of random centre,
+    length and width. A pixel's brightness is ``exp(-d^2 / (2 w^2))`` with d its distance to the
+    segment and w the stroke's half width, plus ``noise * N(0, 1)``, clipped to [0, 1]. Every
+    image is drawn at once, with numpy broadcasting over (n, size, size).
+
+    Returns x float32 shaped (n, 1, size, size) and y int64 labels in 0..classes-1.
+
+    >>> x, y = make_strokes(6, rng=0)
+    >>> x.shape, x.dtype, y.dtype, bool(0 <= x.min() and x.max() <= 1)
+    ((6, 1, 12, 12), dtype('float32'), dtype('int64'), True)
+    """
+    gen = generator("make_strokes", rng)
+    n = count("make_strokes", "n", n)
+    classes = count("make_strokes", "classes", classes, minimum=2)
+    size = count("make_strokes", "size", size, minimum=6)
+    y = gen.integers(0, classes, size=n)
+    gap = np.pi / classes
+    angle = y * gap + gen.uniform(-gap / 3, gap / 3, size=n)
+    centre = gen.uniform(0.35 * size, 0.65 * size, size=(n, 2))  # (row, column)
+    half_length = gen.uniform(0.25 * size, 0.4 * size, size=n)
+    width = gen.uniform(0.05 * size, 0.1 * size, size=n)
+    # one direction (rows grow downwards, so a rising stroke has a negative row step)
+    step = np.stack([-np.sin(angle), np.cos(angle)], axis=1)[:, :, None, None]
+    rows, cols = np.mgrid[0:size, 0:size]
+    offset = np.stack([rows, cols])[None] - centre[:, :, None, None]  # (n, 2, size, size)
+    along = np.clip((offset * step).sum(axis=1), -half_length[:, None, None],
+                    half_length[:, None, None])
+    distance = np.linalg.norm(offset - along[:, None] * step, axis=1)
+    images = np.exp(-distance ** 2 / (2 * width[:, None, None] ** 2))
+    images = np.clip(_noisy(images, noise, gen), 0.0, 1.0)
+    return images[:, None].astype(np.float32), y.astype(np.int64)

@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,7 @@ def check_file(path: Path) -> None:
 
 def test_every_demo_is_listed():
     demos = {p.name for p in (ROOT / "demos").glob("*.py") if not p.name.startswith("_")}
-    assert demos <= set(EXPECTED) | {"mnist_cnn.py"}, sorted(demos - set(EXPECTED))
+    assert demos <= set(EXPECTED) | {"mnist_cnn.py", "graduate.py"}, sorted(demos - set(EXPECTED))
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -131,6 +132,26 @@ def test_mnist_demo_quick(tmp_path):
     for name in ("mnist_curves.png", "mnist_confusion.png", "mnist_kernels.png",
                  "mnist_misclassified.png"):
         check_file(tmp_path / name)
+
+
+def test_graduate_hands_over_to_ddp_and_back(tmp_path):
+    """The graduation lesson: glassgrad -> to_torch -> DDP on 2 gloo processes -> from_torch.
+    The first DDP step equals one full-batch step; the model that comes back is the one PyTorch
+    trained (same predictions), and training on in PyTorch did not undo glassgrad's."""
+    pytest.importorskip("torch")
+    output = run_demo("graduate.py", tmp_path)
+    check_file(tmp_path / "graduate_loss.png")
+    assert "DistributedDataParallel (DDP) on 2 processes" in output and "gloo" in output
+    gaps = re.search(r"gradients differ by at\s+most (\S+), the weights after the Adam step "
+                     r"by (\S+):", " ".join(output.split()))
+    assert gaps and float(gaps[1]) < 1e-5 and float(gaps[2]) < 1e-5, output
+    accuracy = re.search(r"Test accuracy: ([\d.]+)% in glassgrad \(nn.evaluate\), ([\d.]+)% in "
+                         r"PyTorch; the two agree on (\d+) of (\d+) predictions. Before the "
+                         r"hand-over: ([\d.]+)%", " ".join(output.split()))
+    assert accuracy, output
+    ours, theirs, same, total, before = map(float, accuracy.groups())
+    assert ours == theirs and same == total
+    assert before > 50 and ours >= before - 2  # 6 classes: chance is 17%
 
 
 def test_mnist_demo_says_what_is_missing(tmp_path):

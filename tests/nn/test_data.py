@@ -11,6 +11,7 @@ from nn.data import (
     make_line,
     make_moons,
     make_quadratic,
+    make_strokes,
     train_val_test_split,
 )
 
@@ -105,6 +106,30 @@ def test_moons_shapes_labels_and_geometry():
     noisy, _ = make_moons(101, noise=0.1, rng=0)
     assert not np.allclose(noisy, x)
     assert np.array_equal(make_moons(20, noise=0.1, rng=5)[0], make_moons(20, noise=0.1, rng=5)[0])
+
+
+def test_strokes_point_in_their_class_direction():
+    """The principal axis of each clean image (its pixels' weighted second moments) lies within
+    half the gap between classes of its class's angle k * 180 / classes."""
+    x, y = make_strokes(300, classes=4, size=16, noise=0.0, rng=3)
+    assert x.shape == (300, 1, 16, 16) and x.dtype == np.float32 and y.dtype == np.int64
+    assert set(np.unique(y)) == {0, 1, 2, 3} and 0 <= x.min() and x.max() <= 1
+    rows, cols = np.mgrid[0:16, 0:16]
+    for image, label in zip(x[:, 0], y):
+        w = image / image.sum()
+        up, right = -(rows - (w * rows).sum()), cols - (w * cols).sum()  # rows grow downwards
+        cov = [[(w * right * right).sum(), (w * right * up).sum()],
+               [(w * right * up).sum(), (w * up * up).sum()]]
+        values, vectors = np.linalg.eigh(cov)
+        angle = np.degrees(np.arctan2(vectors[1, 1], vectors[0, 1])) % 180
+        gap = abs((angle - 45 * label + 90) % 180 - 90)
+        assert gap < 22.5, (label, angle)
+    noisy = make_strokes(5, noise=0.2, rng=1)[0]
+    assert np.array_equal(noisy, make_strokes(5, noise=0.2, rng=1)[0])
+    with pytest.raises(ValueError, match="make_strokes"):
+        make_strokes(5, classes=1)
+    with pytest.raises(ValueError, match="make_strokes"):
+        make_strokes(5, size=4)
 
 
 @pytest.mark.parametrize("n, fractions, sizes", [
