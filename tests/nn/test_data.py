@@ -113,7 +113,7 @@ def test_strokes_point_in_their_class_direction():
     half the gap between classes of its class's angle k * 180 / classes."""
     x, y = make_strokes(300, classes=4, size=16, noise=0.0, rng=3)
     assert x.shape == (300, 1, 16, 16) and x.dtype == np.float32 and y.dtype == np.int64
-    assert set(np.unique(y)) == {0, 1, 2, 3} and 0 <= x.min() and x.max() <= 1
+    assert set(np.unique(y)) == {0, 1, 2, 3} and x.min() >= 0 and x.max() <= 1
     rows, cols = np.mgrid[0:16, 0:16]
     for image, label in zip(x[:, 0], y):
         w = image / image.sum()
