@@ -94,11 +94,12 @@ def glass_mlp(rng: np.random.Generator) -> tuple[list[Tensor], object]:
     return params, lambda x: mlp_forward(params, x)
 
 
-def mlp_forward(params: Any, x: Any) -> Any:
-    """The MLP on glassgrad Tensors or on torch tensors alike: ``x @ w.T + b`` with weights
-    laid out (out, in), as ``nn.Dense`` and ``torch.nn.Linear`` hold them."""
+def mlp_forward(params: Any, x: Any, linear: Callable[..., Any] = F.linear) -> Any:
+    """The MLP on glassgrad Tensors, or on torch tensors with ``torch.nn.functional.linear``:
+    ``linear(x, w, b) = x @ w.T + b`` with weights laid out (out, in), as ``nn.Dense`` and
+    ``torch.nn.Linear`` hold them and use them."""
     for k in range(0, len(params), 2):
-        x = x @ params[k].T + params[k + 1]
+        x = linear(x, params[k], params[k + 1])
         if k < len(params) - 2:
             x = x.relu()
     return x
@@ -157,7 +158,8 @@ def torch_model(torch: object, name: str, side: int) -> object:
 
 def torch_hvp(torch: object, params: tuple, vector: tuple, x: object, y: object) -> float:
     def loss(*ps: object) -> object:
-        return torch.nn.functional.cross_entropy(mlp_forward(ps, x), y)
+        return torch.nn.functional.cross_entropy(
+            mlp_forward(ps, x, torch.nn.functional.linear), y)
 
     _, products = torch.autograd.functional.hvp(loss, params, vector)
     return float(products[0][0, 0])

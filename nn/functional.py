@@ -3,8 +3,8 @@
 The layers of :mod:`nn.layers` are thin modules around these; call them directly when you hold
 the parameters yourself. Images use PyTorch's layout, (batch, channels, height, width).
 
-- ``linear``: ``x @ weight.T + bias``, with PyTorch's (out, in) weight;
-- ``conv2d``, ``max_pool2d``, ``log_softmax``: the fused tensor ops (defined, with their
+- ``linear`` (``x @ weight.T + bias``, PyTorch's (out, in) weight), ``conv2d``,
+  ``max_pool2d``, ``log_softmax``: the fused tensor ops (defined, with their
   gradient rules, in ``autograd.tensor``), checked and applied;
 - ``softmax``, ``dropout``: compositions of tensor ops;
 - the losses' functional forms: ``mse`` (``mse_loss``), ``cross_entropy``,
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
-from autograd.tensor import conv2d, log_softmax, max_pool2d
+from autograd.tensor import conv2d, linear, log_softmax, max_pool2d
 
 from ._checks import generator
 from .losses import binary_cross_entropy, cross_entropy, hinge, mse
@@ -42,21 +42,6 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv2d", "cross_entropy",
     "dropout", "hinge", "linear", "log_softmax", "max_pool2d", "mse", "mse_loss", "softmax",
 ]
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """``y = x @ weight.T + bias``: ``torch.nn.functional.linear``, weight (out, in).
-
-    ``weight.T`` is a view (no copy): the matmul reads the weight transposed, and the gradient
-    that reaches ``weight`` is ``(x^T @ dL/dy)^T``, of shape (out, in).
-
-    >>> w = Tensor(np.array([[1.0, 2.0, 3.0]]))  # 1 output, 3 inputs
-    >>> linear(Tensor(np.ones((2, 3))), w, Tensor(np.array([0.5]))).numpy()
-    array([[6.5],
-           [6.5]])
-    """
-    out = x @ weight.T
-    return out if bias is None else out + bias
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:

@@ -20,6 +20,7 @@ from .functions import (
     concatenate,
     conv2d,
     int_pair,
+    linear,
     log_softmax,
     max_pool2d,
     maximum,
@@ -31,6 +32,6 @@ from .tensor import Tensor
 
 __all__ = [
     "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly", "int_pair",
-    "keep_freed_memory", "keep_freed_memory_for_training", "log_softmax", "max_pool2d", "maximum",
-    "release_freed_memory", "stack", "where",
+    "keep_freed_memory", "keep_freed_memory_for_training", "linear", "log_softmax", "max_pool2d",
+    "maximum", "release_freed_memory", "stack", "where",
 ]

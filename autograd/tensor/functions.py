@@ -27,13 +27,13 @@ import numpy as np
 
 from .arguments import axes
 from .conv import CONV2D, ConvContext
-from .ops import BROADCAST_TO, CONCATENATE, LOG_SOFTMAX, MAXIMUM, WHERE
+from .ops import BROADCAST_TO, CONCATENATE, LINEAR, LOG_SOFTMAX, MAXIMUM, WHERE
 from .pool import MAX_POOL2D, PoolContext
 from .tensor import Tensor, apply, binary, constant, operands, promote
 
 __all__ = [
-    "broadcast_to", "concatenate", "conv2d", "int_pair", "log_softmax", "max_pool2d", "maximum",
-    "stack", "where",
+    "broadcast_to", "concatenate", "conv2d", "int_pair", "linear", "log_softmax", "max_pool2d",
+    "maximum", "stack", "where",
 ]
 
 
@@ -105,6 +105,39 @@ def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum of two tensors (or a tensor and a number); ties share the gradient."""
     a, b = operands(a, b, "maximum")
     return binary(MAXIMUM, a, b)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y = x @ weight.T + bias``, PyTorch's ``linear``: ``x`` (..., in), ``weight`` (out, in),
+    ``bias`` (out,) or None; returns (..., out).
+
+    One op, ``f(x, W) = x @ W^T`` with ``dL/dx = dL/df @ W`` and ``dL/dW = (dL/df)^T @ x``:
+    the product reads the weight transposed in place (no copy), and the weight's gradient is
+    made (out, in) directly, in the weight's own memory order.
+
+    >>> w = Tensor(np.array([[1.0, 2.0, 3.0]]), requires_grad=True)  # 1 output, 3 inputs
+    >>> y = linear(Tensor(np.ones((2, 3))), w, Tensor(np.array([0.5])))
+    >>> y.numpy()
+    array([[6.5],
+           [6.5]])
+    >>> y.sum().backward(); w.grad
+    array([[2., 2., 2.]])
+    """
+    x, weight = _tensor(x, "linear", "input"), _tensor(weight, "linear", "weight")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input shape {x.shape} does not end in the {weight.shape[1]} "
+                         f"inputs of weight shape {weight.shape} (out, in)")
+    x, weight, _ = promote(x, weight)
+    out = apply(LINEAR, x.data @ weight.data.T, (x, weight))
+    if bias is None:
+        return out
+    bias = _tensor(bias, "linear", "bias")
+    if bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias shape {bias.shape} does not match the {weight.shape[0]} "
+                         f"outputs of weight shape {weight.shape}")
+    return out + bias
 
 
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[int, int] = 1,

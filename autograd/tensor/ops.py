@@ -29,8 +29,8 @@ from ..ops import Op, define_builtin_op, value_of
 
 __all__ = [
     "ADD", "MUL", "DIV", "POW", "POW_TENSOR", "EXP", "LOG", "TANH", "SIGMOID", "RELU", "ABS",
-    "SQRT", "MAXIMUM", "WHERE", "MATMUL", "SUM", "MAX", "BROADCAST_TO", "RESHAPE", "TRANSPOSE",
-    "GETITEM", "SCATTER", "CONCATENATE", "LOG_SOFTMAX", "tensor_op",
+    "SQRT", "MAXIMUM", "WHERE", "MATMUL", "LINEAR", "SUM", "MAX", "BROADCAST_TO", "RESHAPE",
+    "TRANSPOSE", "GETITEM", "SCATTER", "CONCATENATE", "LOG_SOFTMAX", "tensor_op",
 ]
 
 POSITIVE = ((0.1, 4.0),)
@@ -171,7 +171,15 @@ def _matmul_vjp(node: Any, up: np.ndarray) -> tuple:
     a, b = node._prev
     A, B = a.data, b.data
     if A.ndim == 2 and B.ndim == 2:  # the common case: transposed views, no copies
-        return (up @ B.T if a.requires_grad else None, A.T @ up if b.requires_grad else None)
+        # Each gradient is made in its operand's memory order: for ``x @ w.T`` the gradient of
+        # the view w.T comes out as (up^T @ x)^T, so the one that reaches w is C-ordered like
+        # w, and the optimizer's update runs along rows (across them it is several times slower).
+        ga = gb = None
+        if a.requires_grad:
+            ga = (B @ _swap_last(up)).T if _column_major(A) else up @ B.T
+        if b.requires_grad:
+            gb = (_swap_last(up) @ A).T if _column_major(B) else A.T @ up
+        return ga, gb
     # 1-D operands act as a row (left) or a column (right): restore those axes in ``up``.
     A2 = A[None, :] if A.ndim == 1 else A
     B2 = B[:, None] if B.ndim == 1 else B
@@ -188,6 +196,31 @@ def _matmul_vjp(node: Any, up: np.ndarray) -> tuple:
             gb = _swap_last(A2) @ up2
         gb = gb[..., 0] if B.ndim == 1 else gb
     return ga, gb
+
+
+def _column_major(x: Any) -> bool:
+    """Whether ``x`` (an array, or a tensor's array) is laid out column by column, as the
+    transposed view of a C-ordered matrix is."""
+    data = value_of(x)
+    return bool(data.flags.f_contiguous and not data.flags.c_contiguous)
+
+
+def _linear_vjp(node: Any, up: Any) -> tuple:
+    """x (..., in), w (out, in), up (..., out): dL/dx = up @ w;  dL/dw = up^T @ x over all the
+    leading axes, made (out, in) and C-ordered like w, so the update of w runs along rows."""
+    x, w = node._prev
+    X, W = x.data, w.data
+    gx = up @ W if x.requires_grad else None
+    gw = None
+    if w.requires_grad:
+        rows = up.reshape(-1, W.shape[0]) if up.ndim != 2 else up
+        inputs = X.reshape(-1, W.shape[1]) if X.ndim != 2 else X
+        gw = _swap_last(rows) @ inputs
+    return gx, gw
+
+
+def _linear(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return x @ w.T
 
 
 def _swap_last(x: Any) -> Any:
@@ -238,6 +271,9 @@ def _max(a: np.ndarray, ctx: tuple) -> np.ndarray:
 
 MATMUL = tensor_op("matmul", np.matmul, vjp=_matmul_vjp, symbol="@", arity=2, fresh_vjp=True,
                    math="f(A, B) = A @ B;  dL/dA = dL/df @ B^T;  dL/dB = A^T @ dL/df")
+LINEAR = tensor_op("linear", _linear, vjp=_linear_vjp, symbol="x·Wᵀ", arity=2, fresh_vjp=True,
+                   math="f(x, W) = x @ W^T  (W is (out, in));  dL/dx = dL/df @ W;  "
+                        "dL/dW = (dL/df)^T @ x")
 SUM = tensor_op("sum", _sum, vjp=_sum_vjp, symbol="Σ", uses_ctx=True, fresh_vjp=True,
                 ctx_examples=((None, False), ((0,), True), ((-1,), False)),
                 math="f(a) = sum of a over the axes;  dL/da = dL/df copied along the axes")

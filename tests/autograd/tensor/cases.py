@@ -101,6 +101,16 @@ def matmul_case(draw: st.DrawFn) -> Case:
 
 
 @st.composite
+def linear_case(draw: st.DrawFn) -> Case:
+    """F.linear's op alone (no bias): x of 1 to 3 axes ending in ``in``, w (out, in)."""
+    nin, nout = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    lead = draw(st.lists(st.integers(1, 3), max_size=2))
+    x, w = draw(arrays((*lead, nin))), draw(arrays((nout, nin)))
+    return Case(lambda a, b: F.linear(a, b), (x, w), lambda a, b: a @ b.T,
+                lambda torch, a, b: torch.nn.functional.linear(a, b))
+
+
+@st.composite
 def _axis(draw: st.DrawFn, shape: tuple[int, ...]) -> Any:
     if not shape:
         return None
@@ -367,6 +377,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "maximum": maximum_case(),
     "where": where_case(),
     "matmul": matmul_case(),
+    "linear": linear_case(),
     "sum": reduction_case("sum"),
     "max": reduction_case("max"),
     "reshape": reshape_case(),
