@@ -440,3 +440,20 @@ def test_subtraction_and_division_errors_name_the_op_written():
         b / a
     with pytest.raises(ValueError, match="pow_tensor: Integers to negative integer powers"):
         Tensor([2, 3]) ** Tensor([-1, -1])
+
+
+def test_weight_gradients_come_in_the_weights_memory_order():
+    """x @ w.T and linear(x, w) hand w a C-ordered (out, in) gradient, like w itself: an update
+    across the rows of a column-ordered gradient is several times slower."""
+    from autograd.tensor import linear
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((5, 4)))
+    for product in (lambda w: x @ w.T, lambda w: linear(x, w)):
+        w = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+        product(w).sum().backward()
+        assert w.grad.flags.c_contiguous
+        np.testing.assert_allclose(w.grad, np.ones((5, 3)).T @ x.data)
+    a = Tensor(rng.standard_normal((4, 5)), requires_grad=True)  # column-ordered left operand
+    (a.T @ Tensor(rng.standard_normal((4, 2)))).sum().backward()
+    assert a.grad.flags.c_contiguous
