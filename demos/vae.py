@@ -65,31 +65,41 @@ def load_strokes(seed: int, n_train: int = 5000, n_test: int = 1000
 # %% The model
 class VAE(nn.Module):
     """Encoder: Dense + ReLU, then two Dense heads for mu and logvar. Decoder: Dense + ReLU,
-    Dense + Sigmoid, so every output is a pixel's probability of being on."""
+    Dense, giving a logit l per pixel, then Sigmoid: p = sigmoid(l), the pixel's probability of
+    being on. The loss reads the logits (see reconstruction_loss)."""
 
     def __init__(self, pixels: int, hidden: int = 512, latent: int = 2, seed: int = 0) -> None:
         self.encoder = nn.Sequential(nn.Dense(pixels, hidden, rng=seed), nn.ReLU())
         self.mean = nn.Dense(hidden, latent, rng=seed + 1)
         self.log_var = nn.Dense(hidden, latent, rng=seed + 2)
         self.decoder = nn.Sequential(nn.Dense(latent, hidden, rng=seed + 3), nn.ReLU(),
-                                     nn.Dense(hidden, pixels, rng=seed + 4), nn.Sigmoid())
+                                     nn.Dense(hidden, pixels, rng=seed + 4))
+        self.to_pixels = nn.Sigmoid()
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """The mean and the log-variance of q(z | x), each (batch, latent)."""
         h = self.encoder(x)
         return self.mean(h), self.log_var(h)
 
+    def decode(self, z: Tensor) -> Tensor:
+        """The pixels' probabilities p = sigmoid(l(z)), each (batch, pixels)."""
+        return self.to_pixels(self.decoder(z))
+
     def forward(self, x: Tensor, eps: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
-        """(x_hat, mu, logvar) with z = mu + exp(logvar / 2) * eps: the reparameterisation
-        trick. ``eps`` is a numpy array, a constant: the gradient flows through mu and logvar."""
+        """(logits of x_hat, mu, logvar) with z = mu + exp(logvar / 2) * eps: the
+        reparameterisation trick. ``eps`` is a numpy array, a constant: the gradient flows
+        through mu and logvar."""
         mu, logvar = self.encode(x)
         z = mu + (0.5 * logvar).exp() * eps
         return self.decoder(z), mu, logvar
 
 
-def reconstruction_loss(x_hat: Tensor, x: np.ndarray) -> Tensor:
-    """Binary cross-entropy summed over the pixels, averaged over the batch."""
-    return nn.binary_cross_entropy(x_hat, x, reduction="sum") / len(x)
+def reconstruction_loss(logits: Tensor, x: np.ndarray) -> Tensor:
+    """Binary cross-entropy of p = sigmoid(logits) against the pixels x, summed over the pixels
+    and averaged over the batch; from the logits, as log p = -softplus(-l) and log(1 - p) =
+    -softplus(l), so no log(0) and no 1/p: in float32 a pixel's p can fall below 1e-38, where
+    the gradient 1/p of log p overflows (a first MNIST run of this lesson ended in NaN so)."""
+    return nn.binary_cross_entropy(logits, x, from_logits=True, reduction="sum") / len(x)
 
 
 def kl_divergence(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -111,8 +121,8 @@ def train(model: VAE, x: np.ndarray, epochs: int, batch_size: int, lr: float,
         order = np.random.default_rng([seed, epoch])
         for xb, _ in nn.data.batches(x, np.zeros(len(x)), batch_size, rng=order):
             eps = noise.standard_normal((len(xb), model.mean.out_features)).astype(np.float32)
-            x_hat, mu, logvar = model(Tensor(xb), eps)
-            rec, kl = reconstruction_loss(x_hat, xb), kl_divergence(mu, logvar)
+            logits, mu, logvar = model(Tensor(xb), eps)
+            rec, kl = reconstruction_loss(logits, xb), kl_divergence(mu, logvar)
             loss = rec + kl
             optimizer.zero_grad()
             loss.backward()
@@ -143,7 +153,7 @@ def decode_grid(model: VAE, n: int = 20, side: int = 28) -> tuple[np.ndarray, np
     z1, z2 = np.meshgrid(quantiles, quantiles[::-1])  # top row: the largest z2
     z = np.stack([z1.ravel(), z2.ravel()], axis=1).astype(np.float32)
     with no_grad():
-        images = model.decoder(Tensor(z)).numpy().reshape(n, n, side, side)
+        images = model.decode(Tensor(z)).numpy().reshape(n, n, side, side)
     return images.transpose(0, 2, 1, 3).reshape(n * side, n * side), quantiles
 
 
@@ -163,8 +173,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
           f"{model.num_parameters():,} parameters, {epochs} epochs of Adam (lr 1e-3, batch 128)")
     history = train(model, x_train, epochs, batch_size=128, lr=1e-3, seed=args.seed)
     with no_grad():
-        x_hat, mu, logvar = model(Tensor(x_test), np.zeros((len(x_test), 2), np.float32))
-        test_rec = reconstruction_loss(x_hat, x_test).item()
+        logits, mu, logvar = model(Tensor(x_test), np.zeros((len(x_test), 2), np.float32))
+        test_rec = reconstruction_loss(logits, x_test).item()
         test_kl = kl_divergence(mu, logvar).item()
     print(f"test set (z = mu): reconstruction {test_rec:.2f}, KL {test_kl:.2f}; "
           f"{sum(history['seconds']):.1f} s of training")
