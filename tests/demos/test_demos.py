@@ -25,8 +25,22 @@ EXPECTED = {
     "newton.py": ["newton_1d.png", "newton_rosenbrock.png", "tanh_derivatives.png"],
     "tour.py": ["index.html", "neuron_player.html", "fit_line.png", "fit_line.gif",
                 "sgd_saddle.png", "learn_2d_heatmaps.png"],
+    "vae.py": ["vae_latent.png", "vae_manifold.png", "vae_losses.png"],
+    "gan.py": ["gan_ring.png", "gan_samples.png", "gan_samples.gif"],
 }
 MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+
+QUICK_RUNS: dict[str, tuple[str, Path]] = {}  # demo -> (output, folder) of its --quick run
+
+
+def quick_run(name: str, tmp_path_factory) -> tuple[str, Path]:
+    """The demo's --quick run, made once per session (its output and pictures are checked by
+    more than one test)."""
+    if name not in QUICK_RUNS:
+        out = tmp_path_factory.mktemp(name.removesuffix(".py"))
+        QUICK_RUNS[name] = run_demo(name, out), out
+    return QUICK_RUNS[name]
 
 
 def run_demo(name: str, out: Path, *extra: str) -> str:
@@ -64,11 +78,11 @@ def test_every_demo_is_listed():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_demo_quick_run(name, tmp_path):
-    output = run_demo(name, tmp_path)
+def test_demo_quick_run(name, tmp_path_factory):
+    output, out = quick_run(name, tmp_path_factory)
     assert output.strip()
     for item in EXPECTED[name]:
-        check_file(tmp_path / item.rstrip("/"))
+        check_file(out / item.rstrip("/"))
 
 
 def test_single_neuron_numbers(tmp_path):
@@ -177,3 +191,102 @@ def test_notebook_runs_in_a_kernel():
              for output in cell.get("outputs", []) if "image/svg+xml" in output.get("data", {})]
     assert len(shown) >= 3
     assert all("<svg" in output["data"]["image/svg+xml"] for output in shown)
+
+
+def test_vae_learns_on_strokes(tmp_path_factory):
+    """The quick VAE prints both terms every epoch; the loss they add up to falls, the
+    reconstruction most, and the KL stays a few nats (the latent is used, not ignored)."""
+    output, _ = quick_run("vae.py", tmp_path_factory)
+    rows = [[float(v) for v in line.split()] for line in output.splitlines()
+            if re.fullmatch(r"\s*\d+(\s+[\d.]+){4}", line)]
+    assert len(rows) == 40, output
+    first, last = rows[0], rows[-1]
+    assert last[1] < 0.7 * first[1] and last[3] < 0.7 * first[3]  # reconstruction, loss
+    assert 1.0 < last[2] < 10.0                                     # KL, nats per image
+    test = re.search(r"test set \(z = mu\): reconstruction ([\d.]+), KL ([\d.]+)", output)
+    assert test and float(test[1]) < 0.7 * first[1]
+
+
+def test_vae_kl_matches_the_closed_form(monkeypatch):
+    """KL(N(mu, sigma^2) || N(0, 1)) = log(1 / sigma) + (sigma^2 + mu^2) / 2 - 1/2 per latent
+    dimension, in numpy; its gradients mu and (sigma^2 - 1) / 2 (per logvar); and a Monte
+    Carlo estimate, the mean of log q(z) - log p(z) over samples z ~ q."""
+    vae = import_demo("vae", monkeypatch)
+    from autograd import Tensor
+
+    rng = np.random.default_rng(0)
+    mu_np, logvar_np = rng.normal(size=(7, 2)), rng.normal(scale=0.8, size=(7, 2))
+    mu, logvar = Tensor(mu_np, requires_grad=True), Tensor(logvar_np, requires_grad=True)
+    kl = vae.kl_divergence(mu, logvar)
+    sigma = np.exp(logvar_np / 2)
+    closed = (np.log(1 / sigma) + (sigma ** 2 + mu_np ** 2) / 2 - 0.5).sum(axis=1).mean()
+    assert kl.item() == pytest.approx(closed, rel=1e-12)
+    kl.backward()
+    assert np.allclose(mu.grad, mu_np / 7, rtol=1e-12)
+    assert np.allclose(logvar.grad, (sigma ** 2 - 1) / 2 / 7, rtol=1e-12)
+    z = mu_np + sigma * rng.standard_normal((200_000, 7, 2))
+    log_ratio = (-np.log(sigma) - (z - mu_np) ** 2 / (2 * sigma ** 2) + z ** 2 / 2).sum(axis=2)
+    estimate = log_ratio.mean(axis=1)
+    assert estimate.mean() == pytest.approx(closed, abs=4 * estimate.std() / np.sqrt(len(z)))
+
+
+def test_gan_ring_covers_the_modes(tmp_path_factory):
+    """With the fixed seeds, the quick GAN's last samples sit on at least 4 of the 8 Gaussians
+    (a mode counts when 1% of the samples lie within 3 deviations of its centre)."""
+    output, _ = quick_run("gan.py", tmp_path_factory)
+    steps = re.findall(r"step\s+(\d+): (\d) of 8 modes covered, (\d+)% of the samples", output)
+    assert steps and steps[-1][0] == "1500", output
+    assert int(steps[-1][1]) >= 4 and int(steps[-1][2]) >= 30
+    assert int(steps[0][1]) == 0  # before training: none
+
+
+def test_gan_gradient_penalty_option(tmp_path):
+    output = run_demo("gan.py", tmp_path, "--gp", "--steps", "40", "--epochs", "2")
+    assert "5 of D per step" in output and "critic" in output
+    for name in ("gan_ring_gp.png", "gan_samples_gp.png", "gan_samples_gp.gif"):
+        check_file(tmp_path / name)
+
+
+def test_gan_gradient_penalty_matches_finite_differences(monkeypatch):
+    """The penalty lambda * mean (||grad_x D(x_hat)||_2 - 1)^2 of a tiny leaky-ReLU critic in
+    float64: grad_x D against its closed form W1^T (w2 * leaky'(W1 x + b1)); the gradient of the
+    penalty with respect to every critic parameter (through grad(..., create_graph=True))
+    against central finite differences."""
+    gan = import_demo("gan", monkeypatch)
+    from nn import Parameter
+
+    critic = gan.mlp([3, 5, 1], gan.LeakyReLU, seed=3)
+    for layer in critic:
+        for name in ("weight", "bias"):
+            if hasattr(layer, name):
+                setattr(layer, name, Parameter(getattr(layer, name).data.astype(np.float64)))
+                getattr(layer, name).data += 0.1  # biases too: no zero pre-activations
+    rng = np.random.default_rng(1)
+    real, fake = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    alpha = rng.uniform(size=(6, 1))
+    penalty = gan.gradient_penalty(critic, real, fake, alpha, weight=10.0)
+
+    w1, b1 = critic[0].weight.data, critic[0].bias.data
+    w2 = critic[2].weight.data[0]
+    x_hat = alpha * real + (1 - alpha) * fake
+    pre = x_hat @ w1.T + b1
+    slopes = (w2 * np.where(pre > 0, 1.0, gan.SLOPE)) @ w1          # (batch, 3)
+    norms = np.linalg.norm(slopes, axis=1)
+    assert penalty.item() == pytest.approx(10 * np.mean((norms - 1) ** 2), rel=1e-10)
+
+    penalty.backward()
+    eps = 1e-6
+    for name, param in critic.named_parameters():
+        numeric = np.zeros_like(param.data)
+        for i in np.ndindex(param.shape):
+            old = param.data[i]
+            param.data[i] = old + eps
+            up = gan.gradient_penalty(critic, real, fake, alpha).item()
+            param.data[i] = old - eps
+            down = gan.gradient_penalty(critic, real, fake, alpha).item()
+            param.data[i] = old
+            numeric[i] = (up - down) / (2 * eps)
+        got = np.zeros_like(param.data) if param.grad is None else param.grad
+        assert np.allclose(got, numeric, rtol=1e-6, atol=1e-8), (name, got, numeric)
+    assert np.abs(critic[0].weight.grad).max() > 1e-3  # the penalty reaches the first layer
+    assert critic[2].bias.grad is None  # D's last bias does not change its slope
