@@ -28,7 +28,7 @@ The lesson has two parts:
                         [--download] [--steps N] [--epochs N] [--seed S]
 
 --quick needs no MNIST: the images are 12x12 pen strokes of 6 directions (nn.data.make_strokes),
-and the whole lesson takes a few seconds. Without it, --data is where the four MNIST .gz files
+and the whole lesson takes about 15 s. Without it, --data is where the four MNIST .gz files
 are (default ~/.cache/glassgrad/mnist). MNIST: Yann LeCun and Corinna Cortes, CC BY-SA 3.0.
 """
 
