@@ -28,6 +28,7 @@ from statistics import NormalDist
 
 import numpy as np
 from _common import demo_args, plt, save
+from matplotlib.ticker import MaxNLocator
 from mnist_cnn import mnist_options
 
 import nn
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ax.plot(epoch_axis, history["reconstruction"], "o-", label="reconstruction (BCE, sum)")
     ax.set(xlabel="epoch", ylabel="reconstruction, nats per image",
            title="the two terms of the VAE's loss (means over each epoch)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     right = ax.twinx()
     right.plot(epoch_axis, history["kl"], "s--", color="tab:orange", label="KL")
     right.set_ylabel("KL, nats per image")
