@@ -39,6 +39,7 @@ from autograd.tensor import log_softmax
 
 __all__ = ["binary_cross_entropy", "cross_entropy", "hinge", "mse"]
 
+_SLOPE_FLOOR = 1e-12  # PyTorch's cap on 1 / p in the gradient of binary_cross_entropy
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 in binary cross-entropy
 
 
@@ -307,9 +308,17 @@ def _bce_tensor(pred: Tensor, target: Any, from_logits: bool, reduction: str) ->
 
 
 def _clamped_log_tensor(p: Tensor) -> Tensor:
-    """log(p) where log(p) >= -100, else the constant -100 (gradient 0), as PyTorch does."""
-    keep = p.data > math.exp(_LOG_FLOOR)
-    return where(keep, where(keep, p, 1.0).log(), _LOG_FLOOR)
+    """log(p), at least -100, as PyTorch's binary_cross_entropy: d/dp = 1 / max(p, 1e-12).
+
+    The slope is capped where p < 1e-12, as PyTorch caps its gradient's denominator: 1 / p of
+    a float32 p near 1e-39 is infinite. There the value is the constant max(log p, -100) plus
+    ``(p - p) * 1e12``, zero in value, whose derivative is the capped slope.
+    """
+    keep = p.data > _SLOPE_FLOOR
+    with np.errstate(divide="ignore"):
+        floor = np.maximum(np.log(np.where(keep, 1.0, p.data)), _LOG_FLOOR).astype(p.dtype)
+    capped = (p - p.data) * (1 / _SLOPE_FLOOR) + floor
+    return where(keep, where(keep, p, 1.0).log(), capped)
 
 
 def _cross_entropy_tensor(logits: Tensor, labels: Any, reduction: str) -> Tensor:

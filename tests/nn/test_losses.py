@@ -110,6 +110,29 @@ def test_binary_cross_entropy_from_logits_matches_sigmoid_and_its_gradient(z, t)
     assert logit.grad == pytest.approx(p - t, abs=1e-12)
 
 
+def test_binary_cross_entropy_gradient_is_capped_like_pytorch():
+    """float32 probabilities at or near 0 and 1 give PyTorch's loss and finite gradients:
+    d/dp = (p - t) / max(p (1 - p), 1e-12), where 1 / p itself would be infinite."""
+    from autograd import Tensor
+
+    p = np.array([1e-30, 0.0, 1e-13, 1e-5, 0.5, 1 - 1e-7, 1.0], np.float32)
+    t = np.array([1, 1, 1, 0, 1, 1, 0], np.float32)
+    pred = Tensor(p, requires_grad=True)
+    loss = binary_cross_entropy(pred, t, reduction="sum")
+    loss.backward()
+    assert np.all(np.isfinite(pred.grad))
+    np.testing.assert_allclose(pred.grad[:3], -1e12, rtol=1e-6)
+    assert pred.grad[-1] == pytest.approx(1e12, rel=1e-6)
+    torch = pytest.importorskip("torch")
+    theirs = torch.tensor(p, requires_grad=True)
+    bce = torch.nn.functional.binary_cross_entropy
+    bce(theirs, torch.from_numpy(t), reduction="sum").backward()
+    their_loss = torch.nn.functional.binary_cross_entropy(theirs.detach(), torch.from_numpy(t),
+                                                          reduction="sum")
+    assert loss.item() == pytest.approx(float(their_loss), rel=1e-6)
+    np.testing.assert_allclose(pred.grad, theirs.grad.numpy(), rtol=1e-6)
+
+
 def test_binary_cross_entropy_from_logits_never_overflows():
     assert binary_cross_entropy(Value(800.0), 0, from_logits=True).data == pytest.approx(800.0)
     assert binary_cross_entropy(Value(-800.0), 0, from_logits=True).data == 0.0
