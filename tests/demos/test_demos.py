@@ -44,7 +44,9 @@ def quick_run(name: str, tmp_path_factory) -> tuple[str, Path]:
 
 
 def run_demo(name: str, out: Path, *extra: str) -> str:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # one BLAS thread: the --quick runs' matrices are small; on a busy machine two threads made
+    # them several times slower (the numbers they print are the same)
+    env = {**os.environ, "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1"}
     command = [sys.executable, str(ROOT / "demos" / name), "--quick", "--out", str(out), *extra]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
     assert done.returncode == 0, f"{name} failed:\n{done.stdout}\n{done.stderr}"
