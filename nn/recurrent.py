@@ -109,6 +109,8 @@ class _Recurrent(Module):
         inp, last = x, []
         for k in range(self.num_layers):
             layer_states = [s[k] for s in states]
+            for name, s in zip(("h_0", "c_0"), layer_states):
+                s.label = f"{name}[{k}]"
             if self.unroll:
                 time_major = inp.transpose(1, 0, 2) if first and k == 0 else inp
                 inp, ends = self._unrolled(time_major, k, layer_states)
@@ -157,7 +159,8 @@ class _Recurrent(Module):
         """The initial states as (num_layers, N, H) tensors, from hx or zeros."""
         shape = (self.num_layers, batch, self.hidden_size)
         if hx is None:
-            return [Tensor(np.zeros(shape, dtype=dtype)) for _ in range(self.STATES)]
+            return [Tensor(np.zeros(shape, dtype=dtype), label=name)
+                    for name in ("h_0", "c_0")[:self.STATES]]
         given = hx if self.STATES > 1 else (hx,)
         if self.STATES > 1 and (not isinstance(hx, tuple | list) or len(hx) != self.STATES):
             raise TypeError(f"{self._name()}: hx must be a pair (h_0, c_0), got "

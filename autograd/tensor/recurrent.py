@@ -88,6 +88,13 @@ def tanh(x: Any) -> Any:
     return TANH.run(x)
 
 
+def _named(x: Any, label: str) -> Any:
+    """``x`` with a label for drawings, if it is a node (arrays have none)."""
+    if is_node(x):
+        x.label = label
+    return x
+
+
 def _cat(parts: Sequence[Any], axis: int) -> Any:
     return CONCATENATE.run(*parts, ctx=axis)
 
@@ -103,7 +110,7 @@ def rnn_cell(gx: Any, h: Any, w_hh: Any, b_hh: Any, nonlinearity: str = "tanh") 
     """One step of an Elman RNN: ``h' = act(gx + h @ W_hh^T + b_hh)``, where
     ``gx = x @ W_ih^T + b_ih``; act is tanh or relu. Arrays or Tensors, (N, H)."""
     pre = gx + LINEAR.run(h, w_hh) + b_hh
-    return tanh(pre) if nonlinearity == "tanh" else RELU.run(pre)
+    return _named(tanh(pre) if nonlinearity == "tanh" else RELU.run(pre), "h")
 
 
 def lstm_cell(gx: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> tuple[Any, Any, tuple]:
@@ -114,12 +121,12 @@ def lstm_cell(gx: Any, h: Any, c: Any, w_hh: Any, b_hh: Any) -> tuple[Any, Any, 
 
     Returns ``h', c'`` and the step's values ``(i, f, g, o, tanh(c'))``."""
     n = h.shape[-1]
-    gates = gx + LINEAR.run(h, w_hh) + b_hh
-    i, f = sigmoid(gates[:, :n]), sigmoid(gates[:, n:2 * n])
-    g, o = tanh(gates[:, 2 * n:3 * n]), sigmoid(gates[:, 3 * n:])
-    c = f * c + i * g
-    tc = tanh(c)
-    return o * tc, c, (i, f, g, o, tc)
+    gates = _named(gx + LINEAR.run(h, w_hh) + b_hh, "gates")
+    i, f = _named(sigmoid(gates[:, :n]), "i"), _named(sigmoid(gates[:, n:2 * n]), "f")
+    g, o = _named(tanh(gates[:, 2 * n:3 * n]), "g"), _named(sigmoid(gates[:, 3 * n:]), "o")
+    c = _named(f * c + i * g, "c")
+    tc = _named(tanh(c), "tanh(c)")
+    return _named(o * tc, "h"), c, (i, f, g, o, tc)
 
 
 def gru_cell(gx: Any, h: Any, w_hh: Any, b_hh: Any) -> tuple[Any, tuple]:
@@ -130,12 +137,12 @@ def gru_cell(gx: Any, h: Any, w_hh: Any, b_hh: Any) -> tuple[Any, tuple]:
 
     Returns ``h'`` and the step's values ``(r, z, n, hh_n)``."""
     k = h.shape[-1]
-    hh = LINEAR.run(h, w_hh) + b_hh
-    r = sigmoid(gx[:, :k] + hh[:, :k])
-    z = sigmoid(gx[:, k:2 * k] + hh[:, k:2 * k])
+    hh = _named(LINEAR.run(h, w_hh) + b_hh, "hh")
+    r = _named(sigmoid(gx[:, :k] + hh[:, :k]), "r")
+    z = _named(sigmoid(gx[:, k:2 * k] + hh[:, k:2 * k]), "z")
     hn = hh[:, 2 * k:]
-    n = tanh(gx[:, 2 * k:] + r * hn)
-    return (1 - z) * n + z * h, (r, z, n, hn)
+    n = _named(tanh(gx[:, 2 * k:] + r * hn), "n")
+    return _named((1 - z) * n + z * h, "h"), (r, z, n, hn)
 
 
 # ---- the plain references: the cells over time (the rule's recorded pass uses them too) -------
