@@ -12,7 +12,8 @@ drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; so ``load_state_dict`` take
 layer's ``state_dict()`` as it is.
 
 Each layer computes its input projections for all steps in one product,
-``xp = x @ W_ih^T + b_ih``, then runs the recurrence as one op (``autograd.tensor``'s
+``xw = x @ W_ih^T`` (made as ``W_ih @ X``, in the layout the recurrence works in), then runs the
+recurrence (biases included) as one op (``autograd.tensor``'s
 ``lstm_recurrence`` ...), whose rule is backpropagation through time. With ``unroll=True`` it
 records every step instead, from primitive ops (``linear``, ``sigmoid``, ``tanh``, ``*``,
 ``+``): slower, but a drawing of the graph shows every gate of every step (each step in its own
@@ -126,15 +127,18 @@ class _Recurrent(Module):
 
     def _fused(self, inp: Tensor, k: int, states: list[Tensor],
                batch_first: bool) -> tuple[Tensor, list[Tensor]]:
-        """One layer: the input projections in one product, then the recurrence op. Returns the
-        hidden states (T, N, H) and the last states, each (1, N, H)."""
+        """One layer: the input projections of all the steps in one product, then the
+        recurrence op. Returns the hidden states (T, N, H) and the last states, each (1, N, H).
+
+        The product is made feature-major, ``W_ih @ X`` with X the inputs as (in, T * N)
+        columns, which is the layout the recurrence's loop works in (``xw`` below is a
+        transposed view of it, (T, N, G * H) in shape)."""
         w_ih, w_hh, b_ih, b_hh = self.weights(k)
-        a, b = inp.shape[:2]
-        xp = (linear(inp.reshape(a * b, inp.shape[2]), w_ih) + b_ih).reshape(a, b, -1)
-        if batch_first:
-            xp = xp.transpose(1, 0, 2)
-        out = self._recurrence(xp, w_hh, b_hh, states)
-        steps = xp.shape[0]
+        time_major = inp.transpose(1, 0, 2) if batch_first else inp
+        steps, batch, nin = time_major.shape
+        columns = time_major.transpose(2, 0, 1).reshape(nin, steps * batch)
+        xw = (w_ih @ columns).reshape(-1, steps, batch).transpose(1, 2, 0)
+        out = self._recurrence(xw, w_hh, b_ih, b_hh, states)
         return out[:steps], [out[j:j + 1] for j in range(steps - 1, steps - 1 + self.STATES)]
 
     def _unrolled(self, inp: Tensor, k: int, states: list[Tensor],
@@ -145,9 +149,9 @@ class _Recurrent(Module):
         for t in range(inp.shape[0]):
             if is_recording_scopes():
                 with scope(f"layer {k}, step {t + 1}"):
-                    states = self._step(linear(inp[t], w_ih) + b_ih, states, w_hh, b_hh)
+                    states = self._step(linear(inp[t], w_ih), states, w_hh, b_ih, b_hh)
             else:
-                states = self._step(linear(inp[t], w_ih) + b_ih, states, w_hh, b_hh)
+                states = self._step(linear(inp[t], w_ih), states, w_hh, b_ih, b_hh)
             outputs.append(states[0])
         return stack(outputs), [s.reshape(1, *s.shape) for s in states]
 
@@ -202,11 +206,14 @@ class _Recurrent(Module):
             text += ", unroll=True"
         return text
 
-    def _recurrence(self, xp: Tensor, w_hh: Tensor, b_hh: Tensor, states: list[Tensor]) -> Any:
+    def _recurrence(self, xw: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
+                    states: list[Tensor]) -> Any:
+        """The recurrence op on the projections xw = x @ W_ih^T of all the steps."""
         raise NotImplementedError
 
-    def _step(self, gx: Tensor, states: list[Tensor], w_hh: Tensor,
+    def _step(self, xw: Tensor, states: list[Tensor], w_hh: Tensor, b_ih: Tensor,
               b_hh: Tensor) -> list[Tensor]:
+        """One step from the cells: the new states."""
         raise NotImplementedError
 
 
@@ -225,12 +232,13 @@ class RNN(_Recurrent):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, num_layers, batch_first, unroll, rng)
 
-    def _recurrence(self, xp: Tensor, w_hh: Tensor, b_hh: Tensor, states: list[Tensor]) -> Any:
-        return rnn_recurrence(xp, w_hh, b_hh, states[0], self.nonlinearity)
+    def _recurrence(self, xw: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
+                    states: list[Tensor]) -> Any:
+        return rnn_recurrence(xw, w_hh, b_ih, b_hh, states[0], self.nonlinearity)
 
-    def _step(self, gx: Tensor, states: list[Tensor], w_hh: Tensor,
+    def _step(self, xw: Tensor, states: list[Tensor], w_hh: Tensor, b_ih: Tensor,
               b_hh: Tensor) -> list[Tensor]:
-        return [rnn_cell(gx, states[0], w_hh, b_hh, self.nonlinearity)]
+        return [rnn_cell(xw, states[0], w_hh, b_ih, b_hh, self.nonlinearity)]
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
@@ -248,12 +256,13 @@ class LSTM(_Recurrent):
     GATES = 4
     STATES = 2
 
-    def _recurrence(self, xp: Tensor, w_hh: Tensor, b_hh: Tensor, states: list[Tensor]) -> Any:
-        return lstm_recurrence(xp, w_hh, b_hh, *states)  # h_1 ... h_T, then c_T
+    def _recurrence(self, xw: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
+                    states: list[Tensor]) -> Any:
+        return lstm_recurrence(xw, w_hh, b_ih, b_hh, *states)  # h_1 ... h_T, then c_T
 
-    def _step(self, gx: Tensor, states: list[Tensor], w_hh: Tensor,
+    def _step(self, xw: Tensor, states: list[Tensor], w_hh: Tensor, b_ih: Tensor,
               b_hh: Tensor) -> list[Tensor]:
-        h, c, _ = lstm_cell(gx, *states, w_hh, b_hh)
+        h, c, _ = lstm_cell(xw, *states, w_hh, b_ih, b_hh)
         return [h, c]
 
 
@@ -267,9 +276,10 @@ class GRU(_Recurrent):
 
     GATES = 3
 
-    def _recurrence(self, xp: Tensor, w_hh: Tensor, b_hh: Tensor, states: list[Tensor]) -> Any:
-        return gru_recurrence(xp, w_hh, b_hh, states[0])
+    def _recurrence(self, xw: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tensor,
+                    states: list[Tensor]) -> Any:
+        return gru_recurrence(xw, w_hh, b_ih, b_hh, states[0])
 
-    def _step(self, gx: Tensor, states: list[Tensor], w_hh: Tensor,
+    def _step(self, xw: Tensor, states: list[Tensor], w_hh: Tensor, b_ih: Tensor,
               b_hh: Tensor) -> list[Tensor]:
-        return [gru_cell(gx, states[0], w_hh, b_hh)[0]]
+        return [gru_cell(xw, states[0], w_hh, b_ih, b_hh)[0]]

@@ -17,7 +17,7 @@ OPS = {"rnn": (R.rnn_recurrence, R.rnn_reference, 1), "lstm": (R.lstm_recurrence
 def arrays(kind, steps, batch, n, seed=0, scale=0.5, dtype=np.float64):
     rng = np.random.default_rng(seed)
     gates = OPS[kind][2]
-    shapes = [(steps, batch, gates * n), (gates * n, n), (gates * n,), (batch, n)]
+    shapes = [(steps, batch, gates * n), (gates * n, n), (gates * n,), (gates * n,), (batch, n)]
     shapes += [(batch, n)] if kind == "lstm" else []
     return [(scale * rng.standard_normal(s)).astype(dtype) for s in shapes]
 
@@ -56,9 +56,9 @@ def test_an_lstm_hessian_vector_product_matches_pytorch():
     def ours(*ts):
         return (R.lstm_recurrence(*ts) ** 2).sum()
 
-    def theirs(xp, w, b, h0, c0):
-        params = [torch.eye(xp.shape[-1], dtype=xp.dtype), w, torch.zeros_like(b), b]
-        out, _, c_n = torch.lstm(xp, (h0[None], c0[None]), params, True, 1, 0.0, True, False,
+    def theirs(xw, w, b_ih, b_hh, h0, c0):
+        params = [torch.eye(xw.shape[-1], dtype=xw.dtype), w, b_ih, b_hh]
+        out, _, c_n = torch.lstm(xw, (h0[None], c0[None]), params, True, 1, 0.0, True, False,
                                  False)
         return (torch.cat([out, c_n]) ** 2).sum()
 
@@ -102,22 +102,40 @@ def test_float32_stays_float32_and_mixed_dtypes_promote(kind):
 
 
 def test_errors_name_the_op_and_the_shapes():
-    xp, w, b, h0, c0 = arrays("lstm", 3, 2, 4)
+    xw, w, b, b2, h0, c0 = arrays("lstm", 3, 2, 4)
     with pytest.raises(ValueError, match=r"lstm_recurrence: W_hh must be \(4 \* hidden, "
                                          r"hidden\), got shape \(16, 3\)"):
-        R.lstm_recurrence(xp, w[:, :3], b, h0, c0)
-    with pytest.raises(ValueError, match=r"lstm_recurrence: the input projections xp must be "
+        R.lstm_recurrence(xw, w[:, :3], b, b2, h0, c0)
+    with pytest.raises(ValueError, match=r"lstm_recurrence: the input projections xw must be "
                                          r"\(steps >= 1, batch, 16\) for W_hh of shape \(16, 4\), "
                                          r"got shape \(3, 2, 12\)"):
-        R.lstm_recurrence(xp[..., :12], w, b, h0, c0)
-    with pytest.raises(ValueError, match=r"xp must be \(steps >= 1, batch, 16\).*\(0, 2, 16\)"):
-        R.lstm_recurrence(xp[:0], w, b, h0, c0)
+        R.lstm_recurrence(xw[..., :12], w, b, b2, h0, c0)
+    with pytest.raises(ValueError, match=r"xw must be \(steps >= 1, batch, 16\).*\(0, 2, 16\)"):
+        R.lstm_recurrence(xw[:0], w, b, b2, h0, c0)
     with pytest.raises(ValueError, match=r"lstm_recurrence: b_hh must be \(16,\), got shape "
                                          r"\(15,\)"):
-        R.lstm_recurrence(xp, w, b[:15], h0, c0)
+        R.lstm_recurrence(xw, w, b, b2[:15], h0, c0)
     with pytest.raises(ValueError, match=r"lstm_recurrence: c0 must be \(batch, hidden\) = "
                                          r"\(2, 4\), got shape \(1, 4\)"):
-        R.lstm_recurrence(xp, w, b, h0, c0[:1])
+        R.lstm_recurrence(xw, w, b, b2, h0, c0[:1])
     with pytest.raises(ValueError, match="rnn_recurrence: nonlinearity must be 'tanh' or "
                                          "'relu', got 'sigmoid'"):
-        R.rnn_recurrence(xp[..., :4], w[:4], b[:4], h0, "sigmoid")
+        R.rnn_recurrence(xw[..., :4], w[:4], b[:4], b2[:4], h0, "sigmoid")
+
+
+@pytest.mark.parametrize("kind", ["rnn", "relu", "lstm", "gru"])
+def test_the_forward_loops_keep_what_the_formulas_say(kind):
+    """What a forward loop keeps for the rule (its local factors) equals the formulas the
+    recorded backward pass computes from the cells' gate values."""
+    name = "rnn" if kind == "relu" else kind
+    xs = arrays(name, 6, 3, 4, seed=7, scale=1.5)
+    ctx = R.RecurrentContext("relu" if kind == "relu" else "tanh")
+    forward, formulas = {"rnn": (R.rnn_forward, R._rnn_kept), "lstm": (R.lstm_forward,
+                         R._lstm_kept), "gru": (R.gru_forward, R._gru_kept)}[name]
+    forward(*xs, ctx)
+    expected = formulas(*xs, ctx)
+    assert len(ctx.saved) == len(expected)
+    for kept, formula in zip(ctx.saved, expected):
+        assert kept.shape == formula.shape
+        np.testing.assert_allclose(np.asarray(kept, float), np.asarray(formula, float),
+                                   rtol=1e-12, atol=1e-14)
