@@ -138,7 +138,9 @@ class _Recurrent(Module):
         steps, batch, nin = time_major.shape
         columns = time_major.transpose(2, 0, 1).reshape(nin, steps * batch)
         xw = (w_ih @ columns).reshape(-1, steps, batch).transpose(1, 2, 0)
+        xw.label = f"x @ weight_ih_l{k}^T"
         out = self._recurrence(xw, w_hh, b_ih, b_hh, states)
+        out.label = "h[1..T], c[T]" if self.STATES == 2 else "h[1..T]"
         return out[:steps], [out[j:j + 1] for j in range(steps - 1, steps - 1 + self.STATES)]
 
     def _unrolled(self, inp: Tensor, k: int, states: list[Tensor],
