@@ -1,6 +1,6 @@
 """Recurrent ops: the whole recurrence of an RNN, an LSTM or a GRU layer as one op row each.
 
-A recurrent layer computes its input projections for all T steps in one product (``linear``),
+A recurrent layer computes its input projections for all T steps in one product,
 ``xw[t] = x[t] @ W_ih^T``, then runs the recurrence over time. Recorded step by step from
 primitive ops that recurrence is a graph of hundreds of tiny nodes (about 20 per LSTM step); here
 it is one node, ``f(xw, W_hh, b_ih, b_hh, h0[, c0])``, whose forward loops over time on arrays
@@ -15,7 +15,8 @@ time:
 - then, in one product, ``dL/dW_hh = sum_t dL/dpre[t]^T @ h[t - 1]``; the biases' gradients are
   sums over steps and samples, and ``dL/dxw = dL/dpre``.
 
-The rule is written with operators and ops called through ``Op.run`` (``concatenate``, ``@``,
+The rule works feature-major, as the loops do (a step's gradients are (features, N) arrays).
+It is written with operators and ops called through ``Op.run`` (``concatenate``, ``@``,
 indexing, ``sum``), so it runs on the kept arrays in ``backward()`` and on nodes in
 ``grad(..., create_graph=True)``. In that recorded pass the local factors are computed again from
 the inputs, as nodes, by the plain cells below and the formulas of ``_*_kept``, so second
