@@ -11,9 +11,9 @@ the last step, (num_layers, N, H). ``hx`` (``(h_0, c_0)`` for an LSTM) gives the
 drawn from U(-1/sqrt(H), 1/sqrt(H)) as PyTorch does; so ``load_state_dict`` takes a torch
 layer's ``state_dict()`` as it is.
 
-Each layer computes its input projections for all steps in one product,
-``xw = x @ W_ih^T`` (made as ``W_ih @ X``, in the layout the recurrence works in), then runs the
-recurrence (biases included) as one op (``autograd.tensor``'s
+Each layer computes its input projections for all steps in one (batched) product,
+``xw = x @ W_ih^T`` (made as ``W_ih @ x[t]^T``, in the layout the recurrence works in), then
+runs the recurrence (biases included) as one op (``autograd.tensor``'s
 ``lstm_recurrence`` ...), whose rule is backpropagation through time. With ``unroll=True`` it
 records every step instead, from primitive ops (``linear``, ``sigmoid``, ``tanh``, ``*``,
 ``+``): slower, but a drawing of the graph shows every gate of every step (each step in its own
@@ -130,14 +130,13 @@ class _Recurrent(Module):
         """One layer: the input projections of all the steps in one product, then the
         recurrence op. Returns the hidden states (T, N, H) and the last states, each (1, N, H).
 
-        The product is made feature-major, ``W_ih @ X`` with X the inputs as (in, T * N)
-        columns, which is the layout the recurrence's loop works in (``xw`` below is a
-        transposed view of it, (T, N, G * H) in shape)."""
+        The product is made feature-major, ``W_ih @ x[t]^T`` for every step t in one batched
+        product (one op), which gives the layout the recurrence's loop works in: ``xw`` is a
+        transposed view of it, (T, N, G * H) in shape."""
         w_ih, w_hh, b_ih, b_hh = self.weights(k)
         time_major = inp.transpose(1, 0, 2) if batch_first else inp
-        steps, batch, nin = time_major.shape
-        columns = time_major.transpose(2, 0, 1).reshape(nin, steps * batch)
-        xw = (w_ih @ columns).reshape(-1, steps, batch).transpose(1, 2, 0)
+        steps = time_major.shape[0]
+        xw = (w_ih @ time_major.transpose(0, 2, 1)).transpose(0, 2, 1)
         xw.label = f"x @ weight_ih_l{k}^T"
         out = self._recurrence(xw, w_hh, b_ih, b_hh, states)
         out.label = "h[1..T], c[T]" if self.STATES == 2 else "h[1..T]"

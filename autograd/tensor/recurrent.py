@@ -275,16 +275,24 @@ def _grads(node: Any, dx: Any, dhh: Any, h: Any, *states: Any) -> tuple:
             *(_needed(p, s.T) for p, s in zip(initial, states)))
 
 
+def _backward_product(w: Any) -> Callable[[Any], Any]:
+    """``rows -> W^T @ rows`` for W (G * H, H) and rows (G * H, N), made as one product per gate
+    and their sum: each small enough to run on one thread (see recurrent_loops._per_gate)."""
+    gates, n = w.shape[0] // w.shape[1], w.shape[1]
+    blocks = w.reshape(gates, n, n).transpose(0, 2, 1)
+    return lambda rows: (blocks @ rows.reshape(gates, n, rows.shape[-1])).sum(axis=0)
+
+
 def _rnn_vjp(node: Any, up: Any) -> tuple:
     """From the last step back: dL/dpre[t] = (dL/dout[t] + W^T dL/dpre[t + 1]) * act'."""
     slope, h = _kept(node, rnn_forward, _rnn_kept)
-    wt, upt = node._prev[1].data.T, up.transpose(0, 2, 1)
+    wt, upt = _backward_product(node._prev[1].data), up.transpose(0, 2, 1)
     rows: list[Any] = []
     back = None  # dL/dh[t] through step t + 1
     for t in range(len(slope) - 1, -1, -1):
         dh = upt[t] if back is None else upt[t] + back
         rows.append(dh * slope[t])
-        back = wt @ rows[-1]
+        back = wt(rows[-1])
     dpre = _columns(rows)
     return _grads(node, dpre, dpre, h, back)
 
@@ -294,14 +302,14 @@ def _lstm_vjp(node: Any, up: Any) -> tuple:
     dL/dc[t] = dL/dc[t + 1] * f[t + 1] + dL/dh[t] * e[t]; the gates' dL/dpre =
     [dL/dc; dL/dc; dL/dc; dL/dh] * q[t]."""
     q, e, f, h = _kept(node, lstm_forward, _lstm_kept)
-    steps, wt, upt = len(e), node._prev[1].data.T, up.transpose(0, 2, 1)
+    steps, wt, upt = len(e), _backward_product(node._prev[1].data), up.transpose(0, 2, 1)
     dc, back, rows = upt[steps], None, []
     for t in range(steps - 1, -1, -1):
         dh = upt[t] if back is None else upt[t] + back
         dc = dc + dh * e[t]
         rows.append(_cat([dc, dc, dc, dh], 0) * q[t])
         dc = dc * f[t]
-        back = wt @ rows[-1]
+        back = wt(rows[-1])
     dpre = _columns(rows)
     return _grads(node, dpre, dpre, h, back, dc)
 
@@ -310,14 +318,14 @@ def _gru_vjp(node: Any, up: Any) -> tuple:
     """From the last step back: dL/dh[t] = dL/dout[t] + W_hh^T dL/dhh[t + 1] + dL/dh[t + 1] *
     z[t + 1]; dL/dxw[t] = [dL/dh] * 3 * q[t] and dL/dhh[t] = [dL/dh] * 3 * qh[t]."""
     q, qh, z, h = _kept(node, gru_forward, _gru_kept)
-    wt, upt = node._prev[1].data.T, up.transpose(0, 2, 1)
+    wt, upt = _backward_product(node._prev[1].data), up.transpose(0, 2, 1)
     rows, hh_rows, back = [], [], None
     for t in range(len(z) - 1, -1, -1):
         dh = upt[t] if back is None else upt[t] + back
         dh3 = _cat([dh, dh, dh], 0)
         rows.append(dh3 * q[t])
         hh_rows.append(dh3 * qh[t])
-        back = wt @ hh_rows[-1] + dh * z[t]
+        back = wt(hh_rows[-1]) + dh * z[t]
     return _grads(node, _columns(rows), _columns(hh_rows), h, back)
 
 

@@ -37,6 +37,16 @@ def _projections(xw: np.ndarray, bias: np.ndarray, blocks: list[tuple[slice, sli
     return a
 
 
+def _per_gate(w: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """W (G * H, H) and the product's array (G * H, N) as G blocks, (G, H, H) and (G, H, N):
+    ``np.matmul`` then makes one product per gate, (H, H) @ (H, N). They are as fast as one
+    (G * H, H) @ (H, N) product or faster, and small enough that OpenBLAS runs each on one
+    thread (it splits larger ones across threads, which costs more than it gains at this
+    size, and far more when the other thread must wait for a busy core)."""
+    gates, n = w.shape[0] // w.shape[1], w.shape[1]
+    return w.reshape(gates, n, n), out.reshape(gates, n, out.shape[1])
+
+
 def _states(steps: int, n: int, h0: np.ndarray, dtype: np.dtype, extra: int = 0) -> np.ndarray:
     """A feature-major (steps + 1 + extra, H, N) array of states, h0 (N, H) first."""
     h = np.empty((steps + 1 + extra, n, h0.shape[0]), dtype=dtype)
@@ -88,9 +98,10 @@ def lstm_forward(xw: np.ndarray, w: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarr
     c = _states(steps, n, c0, dtype)
     tc = np.empty((steps, n, h.shape[2]), dtype=dtype)  # tanh(c[t])
     product, ig = np.empty((4 * n, h.shape[2]), dtype=dtype), np.empty_like(tc[0])
+    blocks, per_gate = _per_gate(ws, product)
     for t in range(steps):
         gates = a[t]
-        np.matmul(ws, h[t], out=product)
+        np.matmul(blocks, h[t], out=per_gate)
         gates += product
         np.tanh(gates, out=gates)
         sig = gates[:3 * n]
@@ -133,10 +144,11 @@ def gru_forward(xw: np.ndarray, w: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarra
     h = _states(steps, n, h0, dtype)
     hn = np.empty((steps, n, h.shape[2]), dtype=dtype)  # W_hn h + b_hn
     hh, tmp = np.empty((3 * n, h.shape[2]), dtype=dtype), np.empty_like(hn[0])
+    blocks, per_gate = _per_gate(ws, hh)
     for t in range(steps):
         gates = a[t]
         rz, new = gates[:2 * n], gates[2 * n:]
-        np.matmul(ws, h[t], out=hh)
+        np.matmul(blocks, h[t], out=per_gate)
         hh += bias
         rz += hh[:2 * n]
         np.tanh(rz, out=rz)
