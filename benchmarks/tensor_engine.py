@@ -11,13 +11,17 @@ models are the same on both sides, written with Tensor ops and ``nn.functional``
 - ``cnn28``: the same model on 1x28x28 inputs (MNIST) at batch 128;
 - ``hvp``: not a training step but a Hessian-vector product of the MLP's cross-entropy loss with
   respect to all its parameters, at batch 128: ``autograd.functional.hvp`` against
-  ``torch.autograd.functional.hvp`` (the backward pass recorded, then differentiated again).
+  ``torch.autograd.functional.hvp`` (the backward pass recorded, then differentiated again);
+- ``lstm``: an LSTM (8 inputs, 64 hidden) over sequences of 50 steps at batch 64, a dense head
+  on the last step's output, MSE loss: ``nn.LSTM`` (one input projection and one recurrence op)
+  and ``linear`` against ``torch.nn.LSTM`` and ``torch.nn.Linear``.
 
 The two libraries alternate step by step (so both see the same machine state) and the medians
 of the step times are compared. Needs torch (``make bench`` installs it, or
 ``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
-    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp] [--threads 2]
+    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp lstm]
+                                       [--threads 2]
                                        [--idle-threads spin|sleep] [--malloc-defaults]
                                        [--only glassgrad|pytorch] [--batch-size N]
 
@@ -73,6 +77,7 @@ import numpy as np
 from autograd import Tensor, no_grad
 from autograd.functional import hvp
 from autograd.tensor import memory
+from nn import LSTM
 from nn import functional as F
 
 LR = 0.01
@@ -123,9 +128,23 @@ def glass_cnn(rng: np.random.Generator, side: int) -> tuple[list[Tensor], object
     return params, forward
 
 
+def glass_lstm(rng: np.random.Generator) -> tuple[list[Tensor], object]:
+    lstm = LSTM(8, 64, rng=rng)  # PyTorch's init: U(-1/sqrt(64), 1/sqrt(64))
+    w, b = _uniform(rng, (1, 64), 64), _uniform(rng, (1,), 64)
+
+    def forward(x: Tensor) -> Tensor:
+        output, _ = lstm(x)  # x (steps, batch, 8), as torch.nn.LSTM's default
+        return F.linear(output[-1], w, b)
+
+    return [*lstm.parameters(), w, b], forward
+
+
 def glass_step(params: list[Tensor], forward: object, x: np.ndarray, y: np.ndarray) -> float:
-    logits = forward(Tensor(x))
-    loss = -F.log_softmax(logits)[np.arange(len(y)), y].mean()
+    out = forward(Tensor(x))
+    if y.dtype.kind == "f":  # a regression (the LSTM): mean squared error
+        loss = F.mse_loss(out, y)
+    else:
+        loss = -F.log_softmax(out)[np.arange(len(y)), y].mean()
     loss.backward()
     with no_grad():
         for p in params:
@@ -145,8 +164,24 @@ def glass_hvp(params: list[Tensor], vector: tuple[Tensor, ...], x: np.ndarray,
 
 # ---- the same models in PyTorch ---------------------------------------------------------------
 
+class TorchLSTM:
+    """torch.nn.LSTM and a Linear head on the last step's output (a callable model)."""
+
+    def __init__(self, torch: object) -> None:
+        self.lstm, self.head = torch.nn.LSTM(8, 64), torch.nn.Linear(64, 1)
+
+    def parameters(self) -> list:
+        return [*self.lstm.parameters(), *self.head.parameters()]
+
+    def __call__(self, x: object) -> object:
+        output, _ = self.lstm(x)
+        return self.head(output[-1])
+
+
 def torch_model(torch: object, name: str, side: int) -> object:
     nn = torch.nn
+    if name == "lstm":
+        return TorchLSTM(torch)
     if name == "mlp":
         return nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(),
                              nn.Linear(64, 10))
@@ -167,7 +202,11 @@ def torch_hvp(torch: object, params: tuple, vector: tuple, x: object, y: object)
 
 def torch_step(torch: object, model: object, opt: object, x: object, y: object) -> float:
     opt.zero_grad(set_to_none=True)
-    loss = torch.nn.functional.cross_entropy(model(x), y)
+    out = model(x)
+    if y.dtype.is_floating_point:
+        loss = torch.nn.functional.mse_loss(out, y)
+    else:
+        loss = torch.nn.functional.cross_entropy(out, y)
     loss.backward()
     opt.step()
     return loss.item()
@@ -180,6 +219,7 @@ CASES = {  # name: (batch, input shape, description)
     "cnn8": (64, (1, 8, 8), "mnist_cnn on 8x8, batch 64"),
     "cnn28": (128, (1, 28, 28), "mnist_cnn on 28x28, batch 128"),
     "hvp": (128, (784,), "hvp of the MLP loss, batch 128"),
+    "lstm": (64, (50, 8), "LSTM 8-64, 50 steps, batch 64"),
 }
 
 
@@ -193,7 +233,14 @@ def run_case(torch: object | None, name: str, repeats: int, batch: int | None = 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
-    params, forward = glass_mlp(rng) if name in ("mlp", "hvp") else glass_cnn(rng, shape[-1])
+    if name == "lstm":  # time first, (50, batch, 8); a regression target per sequence
+        x = np.ascontiguousarray(x.transpose(1, 0, 2))
+        y = rng.standard_normal((batch, 1)).astype(np.float32)
+        params, forward = glass_lstm(rng)
+    elif name in ("mlp", "hvp"):
+        params, forward = glass_mlp(rng)
+    else:
+        params, forward = glass_cnn(rng, shape[-1])
     if name == "hvp":
         vector = tuple(Tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params)
         steps = {"glassgrad": lambda: glass_hvp(params, vector, x, y)}
@@ -250,8 +297,8 @@ def main() -> None:
                         help="timed steps of each library per model (default: %(default)s)")
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES),
                         help="mlp (MLP 784-128-64-10), cnn8 (mnist_cnn on 8x8), cnn28 (on "
-                             "28x28), hvp (a Hessian-vector product of the MLP's loss); "
-                             "default: all four")
+                             "28x28), hvp (a Hessian-vector product of the MLP's loss), lstm "
+                             "(LSTM 8-64 over 50 steps and a dense head); default: all five")
     parser.add_argument("--threads", type=_positive, default=2,
                         help="BLAS and PyTorch threads (default: %(default)s)")
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
@@ -265,7 +312,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["glassgrad", "pytorch"], default=None,
                         help="time one library alone (no alternation, no ratio)")
     parser.add_argument("--batch-size", type=_positive, default=None,
-                        help="instead of each model's own (128, 64, 128)")
+                        help="instead of each model's own (128, 64, 128, 128, 64)")
     args = parser.parse_args()
     torch = None
     if args.only != "glassgrad":

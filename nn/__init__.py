@@ -32,15 +32,16 @@ from .losses import binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
 from .optim import SGD, Adam, Optimizer
 from .parameter import Parameter, is_parameter, parameter_size
+from .recurrent import GRU, LSTM, RNN
 from .scalar import MLP, Layer, Neuron
 from .schedules import CosineDecay, ExponentialDecay, LearningRateSchedule
 from .training import accuracy, evaluate, fit, predict
 
 __all__ = [
     "MLP", "SGD", "Adam", "CSVLogger", "Callback", "Conv2D", "CosineDecay", "Dense", "Dropout",
-    "EarlyStopping", "ExponentialDecay", "Flatten", "History", "LambdaCallback",
+    "EarlyStopping", "ExponentialDecay", "Flatten", "GRU", "History", "LSTM", "LambdaCallback",
     "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "ModelCheckpoint",
-    "Module", "Neuron", "Optimizer", "Parameter", "ReLU", "ReduceLROnPlateau",
+    "Module", "Neuron", "Optimizer", "Parameter", "RNN", "ReLU", "ReduceLROnPlateau",
     "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
     "cross_entropy", "data", "datasets", "evaluate", "export", "fit", "functional", "hinge",
     "is_parameter", "load_weights", "mse", "parameter_size", "predict", "save_weights",

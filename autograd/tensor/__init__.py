@@ -1,8 +1,9 @@
 """The numpy Tensor engine: :class:`Tensor`, its op rows, the network ops, anomaly mode, memory.
 
 Tensors run on the same graph engine as Values (``autograd.engine``). Importing this package
-defines the whole tensor op table (``ops.py``, ``conv.py``, ``pool.py``) and changes nothing
-process-wide: keeping freed memory for reuse is something training turns on (``memory.py``).
+defines the whole tensor op table (``ops.py``, ``conv.py``, ``pool.py``, ``recurrent.py``) and
+changes nothing process-wide: keeping freed memory for reuse is something training turns on
+(``memory.py``).
 
 >>> import numpy as np
 >>> from autograd.tensor import Tensor, conv2d
@@ -28,10 +29,19 @@ from .functions import (
     where,
 )
 from .memory import keep_freed_memory, keep_freed_memory_for_training, release_freed_memory
+from .recurrent import (
+    gru_cell,
+    gru_recurrence,
+    lstm_cell,
+    lstm_recurrence,
+    rnn_cell,
+    rnn_recurrence,
+)
 from .tensor import Tensor
 
 __all__ = [
-    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly", "int_pair",
-    "keep_freed_memory", "keep_freed_memory_for_training", "linear", "log_softmax", "max_pool2d",
-    "maximum", "release_freed_memory", "stack", "where",
+    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly",
+    "gru_cell", "gru_recurrence", "int_pair", "keep_freed_memory", "keep_freed_memory_for_training",
+    "linear", "log_softmax", "lstm_cell", "lstm_recurrence", "max_pool2d", "maximum",
+    "release_freed_memory", "rnn_cell", "rnn_recurrence", "stack", "where",
 ]

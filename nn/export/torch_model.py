@@ -1,7 +1,7 @@
 """glassgrad models to PyTorch modules and back: :func:`to_torch` and :func:`from_torch`.
 
 Each direction is a table from a layer class to a :class:`~nn.export._common.Rule`; a new layer
-(an RNN, an LSTM) crosses over by one row in each table. The weights go across through
+crosses over by one row in each table (as RNN, LSTM and GRU do). The weights go across through
 ``load_state_dict`` (names and layouts are the same on both sides, see :mod:`nn.state`), copied,
 in the layer's dtype (float32 stays float32, float64 stays float64), with each parameter's
 ``requires_grad`` and each module's training mode. Layers are made without drawing initial
@@ -23,6 +23,7 @@ import numpy as np
 from ..layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
 from ..module import Module
 from ..parameter import Parameter
+from ..recurrent import GRU, LSTM, RNN
 from ..scalar import MLP
 from ._common import (
     Rule,
@@ -85,6 +86,18 @@ def _conv2d(layer: Conv2D, b: _Builder) -> Any:
     return _load_into_torch(conv, layer, torch)
 
 
+def _recurrent(layer: RNN | LSTM | GRU, b: _Builder) -> Any:
+    """torch.nn.RNN, LSTM or GRU with the layer's sizes, num_layers, batch_first (and
+    nonlinearity); ``unroll`` has no PyTorch counterpart (it only changes the graph)."""
+    torch = b.torch
+    extra = {"nonlinearity": layer.nonlinearity} if isinstance(layer, RNN) else {}
+    module = getattr(torch.nn, type(layer).__name__)(  # skip_init's way: no initial draw
+        layer.input_size, layer.hidden_size, num_layers=layer.num_layers,
+        batch_first=layer.batch_first, device="meta",
+        dtype=getattr(torch, layer.weight_ih_l0.dtype.name), **extra).to_empty(device="cpu")
+    return _load_into_torch(module, layer, torch)
+
+
 def _mlp(mlp: MLP, b: _Builder) -> Any:
     """Linear (float64) for each layer, followed by ReLU where the layer has it:
     ``layers.{i}.weight`` becomes ``{k}.weight``, k the Linear's index (2i for micrograd's MLP)."""
@@ -124,6 +137,9 @@ TO_TORCH: dict[type, Rule] = {
     Tanh: Rule(_same("Tanh")),
     Sigmoid: Rule(_same("Sigmoid")),
     MLP: Rule(_mlp, check_mlp),
+    RNN: Rule(_recurrent, check_floats),
+    LSTM: Rule(_recurrent, check_floats),
+    GRU: Rule(_recurrent, check_floats),
 }
 
 
@@ -147,6 +163,8 @@ def to_torch(model: Module) -> Any:
     ``Flatten()``                 ``Flatten(start_dim=1, end_dim=-1)``
     ``Dropout(p)``                ``Dropout(p)``
     ``ReLU``, ``Tanh``, ``Sigmoid``  the same names
+    ``RNN``, ``LSTM``, ``GRU``    the same names (input_size, hidden_size, num_layers,
+                                  batch_first; RNN's nonlinearity); ``unroll`` is dropped
     ``MLP`` (scalar)              ``Sequential`` of float64 ``Linear`` + ``ReLU`` (none after
                                   the last layer); ``layers.{i}.weight`` -> ``{2i}.weight``
     ============================  ===========================================================
@@ -212,6 +230,14 @@ def _check_dropout(owner: str, dropout: Any, path: str) -> None:
         raise _attribute_error(owner, dropout, path, "p", "p in [0, 1)")
 
 
+def _check_recurrent(owner: str, module: Any, path: str) -> None:
+    _require(owner, module, path, bidirectional=[False], proj_size=[0], bias=[True])
+    if module.dropout != 0:
+        raise _attribute_error(owner, module, path, "dropout", "dropout=0 (no dropout between "
+                               "layers)")
+    _check_dtypes(owner, module, path)
+
+
 def _load_from_torch(layer: Module, module: Any) -> Module:
     """Give ``layer`` the dtype of the torch ``module``'s parameters, then load their state."""
     grads = {n: p.requires_grad for n, p in module.named_parameters()}
@@ -238,6 +264,14 @@ def _conv(conv: Any, b: _Builder) -> Conv2D:
     return _load_from_torch(layer, conv)
 
 
+def _from_recurrent(module: Any, b: _Builder) -> Module:
+    cls = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}[type(module).__name__]
+    extra = {"nonlinearity": module.nonlinearity} if cls is RNN else {}
+    layer = cls(module.input_size, module.hidden_size, module.num_layers,
+                batch_first=module.batch_first, rng=0, **extra)
+    return _load_from_torch(layer, module)
+
+
 def _torch_children(seq: Any) -> list[tuple[str, Any]]:
     return [(name, m) for name, m in seq._modules.items() if m is not None]
 
@@ -260,6 +294,9 @@ def _from_torch_rules(tnn: Any) -> dict[type, Rule]:
         tnn.ReLU: Rule(lambda relu, b: ReLU()),
         tnn.Tanh: Rule(lambda tanh, b: Tanh()),
         tnn.Sigmoid: Rule(lambda sigmoid, b: Sigmoid()),
+        tnn.RNN: Rule(_from_recurrent, _check_recurrent),
+        tnn.LSTM: Rule(_from_recurrent, _check_recurrent),
+        tnn.GRU: Rule(_from_recurrent, _check_recurrent),
     }
 
 
@@ -269,10 +306,12 @@ def from_torch(module: Any) -> Module:
     The reverse of :func:`to_torch` for ``torch.nn.Sequential`` (children renamed ``0``,
     ``1``, ... in order), ``Linear`` (-> Dense), ``Conv2d`` (-> Conv2D; dilation 1, groups 1,
     padding_mode "zeros", int or pair padding), ``MaxPool2d`` (no padding, dilation or
-    ceil_mode), ``Flatten`` (start_dim=1, end_dim=-1), ``Dropout``, ``ReLU``, ``Tanh`` and
-    ``Sigmoid``. ``bias=None`` gives a layer with ``bias=False``. float32 and float64 weights
-    keep their dtype; training mode and ``requires_grad`` carry over. Dropout layers draw
-    their masks from a generator seeded from numpy's global one, as ``nn.Dropout(p)`` does.
+    ceil_mode), ``Flatten`` (start_dim=1, end_dim=-1), ``Dropout``, ``ReLU``, ``Tanh``,
+    ``Sigmoid``, and ``RNN``, ``LSTM``, ``GRU`` (one direction, with biases, no dropout between
+    layers, no proj_size). ``bias=None`` gives a layer with ``bias=False``. float32 and
+    float64 weights keep their dtype; training mode and ``requires_grad`` carry over. Dropout
+    layers draw their masks from a generator seeded from numpy's global one, as
+    ``nn.Dropout(p)`` does.
 
     Raises:
         ImportError: torch is not installed.

@@ -206,7 +206,8 @@ def test_to_torch_unsupported_layers_are_named_with_their_place(torch, monkeypat
         to_torch(model)
     assert str(error.value).startswith(
         "to_torch: no PyTorch equivalent for MyLayer at '1.0'; MyLayer at '2'. Supported: "
-        "Conv2D, Dense, Dropout, Flatten, MLP, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh")
+        "Conv2D, Dense, Dropout, Flatten, GRU, LSTM, MLP, MaxPool2D, RNN, ReLU, Sequential, "
+        "Sigmoid, Tanh")
     with pytest.raises(TypeError, match="no PyTorch equivalent for Layer at the top"):
         to_torch(nn.Layer(2, 3))
 
@@ -289,10 +290,11 @@ def test_from_torch_shares_a_module_used_twice(torch):
 @pytest.mark.parametrize("make, message", [
     (lambda tnn: tnn.Sequential(tnn.Linear(2, 2), tnn.BatchNorm1d(2)),
      "from_torch: no glassgrad equivalent for torch.nn.BatchNorm1d at '1'. Supported: "
-     "torch.nn.Conv2d, torch.nn.Dropout, torch.nn.Flatten, torch.nn.Linear"),
+     "torch.nn.Conv2d, torch.nn.Dropout, torch.nn.Flatten, torch.nn.GRU, torch.nn.LSTM, "
+     "torch.nn.Linear"),
     (lambda tnn: tnn.Sequential(tnn.Sequential(tnn.GELU()), tnn.Dropout2d()),
      "no glassgrad equivalent for torch.nn.GELU at '0.0'; torch.nn.Dropout2d at '1'"),
-    (lambda tnn: tnn.LSTM(2, 3), "no glassgrad equivalent for torch.nn.LSTM at the top"),
+    (lambda tnn: tnn.LSTMCell(2, 3), "no glassgrad equivalent for torch.nn.LSTMCell at the top"),
 ])
 def test_from_torch_unsupported_modules_are_type_errors(torch, make, message):
     with pytest.raises(TypeError) as error:
@@ -317,6 +319,18 @@ def test_from_torch_unsupported_modules_are_type_errors(torch, make, message):
     (lambda tnn: tnn.Dropout(1.0), "Dropout at the top (the model itself) has p=1.0"),
     (lambda tnn: tnn.Linear(2, 2).half(), "Linear at the top (the model itself) has weight of "
                                           "dtype torch.float16; glassgrad's layers take float32"),
+    (lambda tnn: tnn.LSTM(2, 3, bidirectional=True), "LSTM at the top (the model itself) has "
+                                                     "bidirectional=True; glassgrad's layers "
+                                                     "support False only"),
+    (lambda tnn: tnn.LSTM(2, 3, proj_size=2), "LSTM at the top (the model itself) has "
+                                              "proj_size=2; glassgrad's layers support 0 only"),
+    (lambda tnn: tnn.GRU(2, 3, 2, dropout=0.5), "GRU at the top (the model itself) has "
+                                                "dropout=0.5; glassgrad's layers support "
+                                                "dropout=0 (no dropout between layers) only"),
+    (lambda tnn: tnn.Sequential(tnn.RNN(2, 3, bias=False)), "RNN at '0' has bias=False; "
+                                                            "glassgrad's layers support True"),
+    (lambda tnn: tnn.RNN(2, 3).half(), "RNN at the top (the model itself) has weight_ih_l0 of "
+                                       "dtype torch.float16"),
 ])
 def test_from_torch_unsupported_settings_are_value_errors(torch, make, message):
     with pytest.raises(ValueError) as error:
@@ -332,6 +346,44 @@ def test_from_torch_builds_nothing_before_the_whole_model_is_checked(torch):
     with pytest.raises(ValueError, match="Conv2d at '2' has dilation=\\(3, 3\\)"):
         from_torch(model)
     assert np.array_equal(np.random.get_state()[1], before)  # no Dropout was made
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layers_to_torch_and_back(torch, kind):
+    extra = {"nonlinearity": "relu"} if kind == "RNN" else {}
+    ours = with_biases(getattr(nn, kind)(3, 4, num_layers=2, batch_first=True, rng=0, **extra))
+    torch_state = torch.get_rng_state()
+    theirs = to_torch(ours)
+    assert torch.equal(torch.get_rng_state(), torch_state)  # no initial weights were drawn
+    assert type(theirs) is getattr(torch.nn, kind)
+    assert (theirs.num_layers, theirs.batch_first, theirs.hidden_size) == (2, True, 4)
+    assert theirs.nonlinearity == "relu" if kind == "RNN" else True
+    assert shapes(theirs.state_dict()) == shapes(ours.state_dict())
+    x = inputs(2, 5, 3)
+    with torch.no_grad():
+        tout, tfinal = theirs(torch.from_numpy(x))
+    output, final = ours(x)
+    np.testing.assert_allclose(output.data, tout.numpy(), rtol=1e-5, atol=1e-6)
+    for a, b in zip(final if kind == "LSTM" else [final], tfinal if kind == "LSTM" else [tfinal]):
+        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-5, atol=1e-6)
+    back = from_torch(theirs)
+    assert repr(back) == repr(ours) and type(back) is type(ours)
+    for (k, a), (j, b) in zip(ours.state_dict().items(), back.state_dict().items()):
+        assert k == j and a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_recurrent_layers_from_torch_keep_float64_and_requires_grad(torch):
+    torch.manual_seed(0)
+    theirs = torch.nn.GRU(2, 3).double()
+    theirs.bias_hh_l0.requires_grad_(False)
+    ours = from_torch(theirs)
+    assert isinstance(ours, nn.GRU) and not ours.batch_first and ours.num_layers == 1
+    assert all(v.dtype == np.float64 for v in ours.state_dict().values())
+    assert not ours.bias_hh_l0.requires_grad and ours.weight_hh_l0.requires_grad
+    x = inputs(4, 2, 2, dtype=np.float64)
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(x))[0].numpy()
+    np.testing.assert_allclose(ours(x)[0].data, expected, rtol=1e-12)
 
 
 def test_a_missing_torch_is_an_import_error_naming_the_extra(monkeypatch):
@@ -498,6 +550,8 @@ def test_to_onnx_unsupported_layers_are_named_and_nothing_is_written(onnx, tmp_p
         "Dense, Dropout, Flatten, MLP, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh")
     with pytest.raises(TypeError, match="no ONNX equivalent for Layer at the top"):
         to_onnx(nn.Layer(2, 3), tmp_path / "layer.onnx", (2,))
+    with pytest.raises(TypeError, match="no ONNX equivalent for LSTM at the top"):
+        to_onnx(nn.LSTM(2, 3), tmp_path / "lstm.onnx", (5, 2))
     assert path.read_bytes() == b"the old file" and sorted(tmp_path.iterdir()) == [path]
 
 

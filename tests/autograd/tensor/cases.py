@@ -27,6 +27,14 @@ from autograd.tensor.conv import (
     conv_transpose2d_reference,
 )
 from autograd.tensor.pool import MAX_POOL2D, MAX_UNPOOL2D, PoolContext, max_positions
+from autograd.tensor.recurrent import (
+    gru_recurrence,
+    gru_reference,
+    lstm_recurrence,
+    lstm_reference,
+    rnn_recurrence,
+    rnn_reference,
+)
 from autograd.testing import (
     arrays,
     broadcastable_shapes,
@@ -361,6 +369,54 @@ def log_softmax_case(draw: st.DrawFn) -> Case:
                 lambda torch, t: torch.log_softmax(t, axis))
 
 
+def _torch_recurrence(torch: Any, kind: str, xw: Any, w: Any, b_ih: Any, b_hh: Any, h0: Any,
+                      *rest: Any) -> Any:
+    """PyTorch's fused recurrence (``torch.lstm``, ``torch.gru``, ``torch.rnn_tanh`` ...) with
+    W_ih the identity, so its input projections are ``xw`` itself."""
+    params = [torch.eye(xw.shape[-1], dtype=xw.dtype), w, b_ih, b_hh]
+    args = (params, True, 1, 0.0, True, False, False)  # biases, 1 layer, no dropout, time first
+    if kind == "lstm":
+        out, _, c_n = torch.lstm(xw, (h0[None], rest[0][None]), *args)
+        return torch.cat([out, c_n], 0)
+    return getattr(torch, "gru" if kind == "gru" else f"rnn_{kind}")(xw, h0[None], *args)[0]
+
+
+def _away_from_relu_kinks(xw: np.ndarray, w: np.ndarray, b: np.ndarray,
+                          h0: np.ndarray) -> np.ndarray:
+    """xw moved so that no pre-activation of the relu RNN (b: both biases) is within 0.02 of 0
+    (finite differences need smooth ground)."""
+    xw, h = xw.copy(), h0
+    for t in range(len(xw)):
+        pre = xw[t] + h @ w.T + b
+        xw[t] += np.where(np.abs(pre) < 0.02, 0.05, 0.0)
+        h = np.maximum(xw[t] + h @ w.T + b, 0)
+    return xw
+
+
+@st.composite
+def recurrence_case(draw: st.DrawFn, kind: str) -> Case:
+    """A recurrence op on its own: input projections xw (T, N, G * H), W_hh (G * H, H), b_ih,
+    b_hh, h0 (and c0) (N, H)."""
+    gates = {"lstm": 4, "gru": 3}.get(kind, 1)
+    steps, batch, n = draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    xw, w = draw(arrays((steps, batch, gates * n), -2, 2)), draw(arrays((gates * n, n), -2, 2))
+    b_ih, b_hh = draw(arrays((gates * n,), -1, 1)), draw(arrays((gates * n,), -1, 1))
+    h0 = draw(arrays((batch, n), -2, 2))
+    if kind == "lstm":
+        c0 = draw(arrays((batch, n), -2, 2))
+        return Case(lstm_recurrence, (xw, w, b_ih, b_hh, h0, c0), lstm_reference,
+                    lambda torch, *ts: _torch_recurrence(torch, kind, *ts))
+    if kind == "gru":
+        return Case(gru_recurrence, (xw, w, b_ih, b_hh, h0), gru_reference,
+                    lambda torch, *ts: _torch_recurrence(torch, kind, *ts))
+    act = draw(st.sampled_from(["tanh", "relu"]))
+    if act == "relu":
+        xw = _away_from_relu_kinks(xw, w, b_ih + b_hh, h0)
+    return Case(lambda *ts: rnn_recurrence(*ts, act), (xw, w, b_ih, b_hh, h0),
+                lambda *a: rnn_reference(*a, act),
+                lambda torch, *ts: _torch_recurrence(torch, act, *ts))
+
+
 CASES: dict[str, st.SearchStrategy[Case]] = {
     "add": elementwise("add", lambda a, b: a + b, np.add),
     "mul": elementwise("mul", lambda a, b: a * b, np.multiply),
@@ -392,4 +448,7 @@ CASES: dict[str, st.SearchStrategy[Case]] = {
     "max_pool2d": max_pool2d_case(),
     "max_unpool2d": max_unpool2d_case(),
     "log_softmax": log_softmax_case(),
+    "rnn_recurrence": recurrence_case("rnn"),
+    "lstm_recurrence": recurrence_case("lstm"),
+    "gru_recurrence": recurrence_case("gru"),
 }
