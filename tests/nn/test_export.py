@@ -39,6 +39,7 @@ from nn import (
     UpSampling2D,
 )
 from nn.export import from_torch, to_onnx, to_torch
+from nn.export.onnx_model import ONNX
 from nn.export.torch_model import TO_TORCH
 
 from .torch_compare import as_float64
@@ -614,8 +615,10 @@ def test_to_onnx_unsupported_layers_are_named_and_nothing_is_written(onnx, tmp_p
     with pytest.raises(TypeError) as error:
         to_onnx(model, path, (2,))
     assert str(error.value) == (
-        "to_onnx: no ONNX equivalent for MyLayer at '1.0'; MyLayer at '2'. Supported: Conv2D, "
-        "Dense, Dropout, Flatten, MLP, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh")
+        "to_onnx: no ONNX equivalent for MyLayer at '1.0'; MyLayer at '2'. Supported: "
+        + ", ".join(sorted(cls.__name__ for cls in ONNX)))
+    assert {"BatchNorm", "Conv2D", "Conv2DTranspose", "Dense", "MLP", "Reshape",
+            "UpSampling2D"} <= {cls.__name__ for cls in ONNX}
     with pytest.raises(TypeError, match="no ONNX equivalent for Layer at the top"):
         to_onnx(nn.Layer(2, 3), tmp_path / "layer.onnx", (2,))
     assert path.read_bytes() == b"the old file" and sorted(tmp_path.iterdir()) == [path]
@@ -674,6 +677,34 @@ def test_a_missing_onnx_is_an_import_error_naming_the_extra(monkeypatch, tmp_pat
                                           "installed: pip install 'glassgrad\\[crosscheck\\]'"):
         to_onnx(Sequential(ReLU()), tmp_path / "model.onnx", (2,))
     assert not (tmp_path / "model.onnx").exists()
+
+
+def test_to_onnx_decoder_layers_run_in_onnxruntime_as_in_eval_mode(onnx, ort, tmp_path):
+    model = Sequential(decoder()[:6], Flatten(), Dense(2 * 12 * 6, 3, rng=5), BatchNorm(3))
+    for seed in range(3):  # running statistics away from 0 and 1
+        model(inputs(8, 6, seed=seed))
+    path = to_onnx(model, tmp_path / "decoder.onnx", (6,))
+    assert all(m.training for m in model.modules())
+    assert op_types(onnx, path) == ["Gemm", "Reshape", "BatchNormalization", "LeakyRelu",
+                                    "ConvTranspose", "Resize", "Flatten", "Gemm",
+                                    "BatchNormalization"]
+    proto = onnx.load(path)
+    names = [i.name for i in proto.graph.initializer]
+    assert [n for n in names if not n.endswith((".shape", ".scales"))] == list(
+        k for k in model.state_dict() if not k.endswith("num_batches_tracked"))
+    attributes = {a.name: list(a.ints) for a in proto.graph.node[4].attribute}
+    assert attributes == {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
+                          "output_padding": [1, 1]}
+    x = inputs(4, 6, seed=7)
+    np.testing.assert_allclose(run_onnx(ort, path, x), model.eval()(x).data, rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_to_onnx_layer_norm_and_embedding_have_no_row(onnx, tmp_path):
+    with pytest.raises(TypeError, match="to_onnx: no ONNX equivalent for LayerNorm at '1'; "
+                                        "Embedding at '2'"):
+        to_onnx(Sequential(Dense(2, 2), LayerNorm(2), nn.Embedding(2, 2)),
+                tmp_path / "model.onnx", (2,))
 
 
 def test_the_guides_export_example_runs(torch, ort, tmp_path, monkeypatch):
