@@ -12,12 +12,17 @@ models are the same on both sides, written with Tensor ops and ``nn.functional``
 - ``hvp``: not a training step but a Hessian-vector product of the MLP's cross-entropy loss with
   respect to all its parameters, at batch 128: ``autograd.functional.hvp`` against
   ``torch.autograd.functional.hvp`` (the backward pass recorded, then differentiated again).
+- ``convT``: a decoder, dense 32 -> 64x7x7, transposed conv 64 -> 32 (3x3, stride 2, padding 1,
+  output_padding 1; ReLU) to 14x14, transposed conv 32 -> 1 (the same) to 28x28, with a mean
+  squared error against random 28x28 images at batch 128; written with each library's
+  functional API (``F.linear``, ``F.conv_transpose2d``) on both sides.
 
 The two libraries alternate step by step (so both see the same machine state) and the medians
 of the step times are compared. Needs torch (``make bench`` installs it, or
 ``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
-    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp] [--threads 2]
+    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp convT]
+                                       [--threads 2]
                                        [--idle-threads spin|sleep] [--malloc-defaults]
                                        [--only glassgrad|pytorch] [--batch-size N]
 
@@ -123,9 +128,28 @@ def glass_cnn(rng: np.random.Generator, side: int) -> tuple[list[Tensor], object
     return params, forward
 
 
+def decoder_params(rng: np.random.Generator) -> list[Tensor]:
+    """The decoder's weights, PyTorch's layouts: Linear (out, in), ConvTranspose2d (in, out,
+    kh, kw), whose fan_in PyTorch counts as out * kh * kw."""
+    return [_uniform(rng, (3136, 32), 32), _uniform(rng, (3136,), 32),
+            _uniform(rng, (64, 32, 3, 3), 288), _uniform(rng, (32,), 288),
+            _uniform(rng, (32, 1, 3, 3), 9), _uniform(rng, (1,), 9)]
+
+
+def decoder_forward(params: Any, z: Any, F: Any = F) -> Any:
+    """The decoder on glassgrad Tensors, or on torch tensors with ``torch.nn.functional``."""
+    w1, b1, w2, b2, w3, b3 = params
+    x = F.linear(z, w1, b1).reshape(-1, 64, 7, 7)
+    x = F.conv_transpose2d(x, w2, b2, stride=2, padding=1, output_padding=1).relu()
+    return F.conv_transpose2d(x, w3, b3, stride=2, padding=1, output_padding=1)
+
+
 def glass_step(params: list[Tensor], forward: object, x: np.ndarray, y: np.ndarray) -> float:
-    logits = forward(Tensor(x))
-    loss = -F.log_softmax(logits)[np.arange(len(y)), y].mean()
+    out = forward(Tensor(x))
+    if y.dtype.kind == "f":  # images: the decoder's mean squared error
+        loss = F.mse_loss(out, Tensor(y))
+    else:
+        loss = -F.log_softmax(out)[np.arange(len(y)), y].mean()
     loss.backward()
     with no_grad():
         for p in params:
@@ -165,6 +189,16 @@ def torch_hvp(torch: object, params: tuple, vector: tuple, x: object, y: object)
     return float(products[0][0, 0])
 
 
+def torch_decoder_step(torch: object, params: tuple, x: object, y: object) -> float:
+    loss = torch.nn.functional.mse_loss(decoder_forward(params, x, torch.nn.functional), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= LR * p.grad
+            p.grad = None
+    return loss.item()
+
+
 def torch_step(torch: object, model: object, opt: object, x: object, y: object) -> float:
     opt.zero_grad(set_to_none=True)
     loss = torch.nn.functional.cross_entropy(model(x), y)
@@ -180,6 +214,7 @@ CASES = {  # name: (batch, input shape, description)
     "cnn8": (64, (1, 8, 8), "mnist_cnn on 8x8, batch 64"),
     "cnn28": (128, (1, 28, 28), "mnist_cnn on 28x28, batch 128"),
     "hvp": (128, (784,), "hvp of the MLP loss, batch 128"),
+    "convT": (128, (32,), "decoder 7x7 -> 28x28, batch 128"),
 }
 
 
@@ -193,6 +228,16 @@ def run_case(torch: object | None, name: str, repeats: int, batch: int | None = 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
+    if name == "convT":
+        y = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+        params = decoder_params(rng)
+        steps = {"glassgrad": lambda: glass_step(params, lambda z: decoder_forward(params, z),
+                                                 x, y)}
+        if torch is not None:
+            tp = tuple(torch.tensor(p.data, requires_grad=True) for p in params)
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            steps["pytorch"] = lambda: torch_decoder_step(torch, tp, tx, ty)
+        return _time_steps({only: steps[only]} if only else steps, repeats)
     params, forward = glass_mlp(rng) if name in ("mlp", "hvp") else glass_cnn(rng, shape[-1])
     if name == "hvp":
         vector = tuple(Tensor(rng.standard_normal(p.shape).astype(np.float32)) for p in params)
@@ -250,8 +295,8 @@ def main() -> None:
                         help="timed steps of each library per model (default: %(default)s)")
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES),
                         help="mlp (MLP 784-128-64-10), cnn8 (mnist_cnn on 8x8), cnn28 (on "
-                             "28x28), hvp (a Hessian-vector product of the MLP's loss); "
-                             "default: all four")
+                             "28x28), hvp (a Hessian-vector product of the MLP's loss), convT "
+                             "(a decoder of transposed convolutions); default: all five")
     parser.add_argument("--threads", type=_positive, default=2,
                         help="BLAS and PyTorch threads (default: %(default)s)")
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",
