@@ -239,15 +239,12 @@ def _conv2d_vjp(node: Any, up: Any) -> tuple:
 
 
 def _conv_transpose2d_vjp(node: Any, up: Any) -> tuple:
-    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y)."""
+    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y). Both read the
+    windows of dL/df: one context, so conv2d_weight uses what conv2d gathered."""
     y, w = node._prev
-    stride, padding = node._ctx.stride, node._ctx.padding
-    gy = gw = None
-    if y.requires_grad:
-        gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ConvContext(stride, padding))
-    if w.requires_grad:
-        kernel = value_of(w.data).shape[2:]
-        gw = CONV2D_WEIGHT.run(up, y.data, ctx=ConvContext(stride, padding, kernel=kernel))
+    ctx = ConvContext(node._ctx.stride, node._ctx.padding, kernel=value_of(w.data).shape[2:])
+    gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ctx) if y.requires_grad else None
+    gw = CONV2D_WEIGHT.run(up, y.data, ctx=ctx) if w.requires_grad else None
     return gy, gw
 
 
