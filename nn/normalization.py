@@ -44,6 +44,11 @@ def _ones_and_zeros(owner: str, shape: tuple[int, ...]) -> tuple[Parameter, Para
             Parameter(np.zeros(shape, dtype=np.float32), label=f"{owner}.bias"))
 
 
+def _check_floats(owner: str, x: Tensor) -> None:
+    if x.dtype.kind != "f":
+        raise TypeError(f"{owner}: needs a floating-point input, got dtype {x.dtype}")
+
+
 class BatchNorm(Module):
     """Batch normalisation of (N, C), (N, C, L) or (N, C, H, W) inputs, per channel C (PyTorch's
     ``BatchNorm1d`` and ``BatchNorm2d`` in one layer; Keras' ``BatchNormalization``).
@@ -87,8 +92,7 @@ class BatchNorm(Module):
         x = _as_tensor("BatchNorm", x)
         if x.ndim not in (2, 3, 4) or x.shape[1] != self.num_features:
             raise self._error(x.shape)
-        if x.dtype.kind != "f":
-            raise TypeError(f"{self._name()}: needs a floating-point input, got dtype {x.dtype}")
+        _check_floats(self._name(), x)
         if self.training and x.size // self.num_features <= 1:
             raise ValueError(f"{self._name()}: expected more than 1 value per channel when "
                              f"training, got input shape {x.shape}")
@@ -144,8 +148,7 @@ class LayerNorm(Module):
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor("LayerNorm", x)
         self._check(x.shape)
-        if x.dtype.kind != "f":
-            raise TypeError(f"{self._name()}: needs a floating-point input, got dtype {x.dtype}")
+        _check_floats(self._name(), x)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def output_shape(self, input_shape: Shape | None) -> Shape | None:
