@@ -14,13 +14,17 @@ models are the same on both sides, written with Tensor ops and ``nn.functional``
   ``torch.autograd.functional.hvp`` (the backward pass recorded, then differentiated again);
 - ``lstm``: an LSTM (8 inputs, 64 hidden) over sequences of 50 steps at batch 64, a dense head
   on the last step's output, MSE loss: ``nn.LSTM`` (one input projection and one recurrence op)
-  and ``linear`` against ``torch.nn.LSTM`` and ``torch.nn.Linear``.
+  and ``linear`` against ``torch.nn.LSTM`` and ``torch.nn.Linear``;
+- ``convT``: a decoder, dense 32 -> 64x7x7, transposed conv 64 -> 32 (3x3, stride 2, padding 1,
+  output_padding 1; ReLU) to 14x14, transposed conv 32 -> 1 (the same) to 28x28, with a mean
+  squared error against random 28x28 images at batch 128; written with each library's
+  functional API (``F.linear``, ``F.conv_transpose2d``) on both sides.
 
 The two libraries alternate step by step (so both see the same machine state) and the medians
 of the step times are compared. Needs torch (``make bench`` installs it, or
 ``.venv/bin/pip install -e '.[bench]'``), except with ``--only glassgrad``.
 
-    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp lstm]
+    python benchmarks/tensor_engine.py [--repeats 50] [--models mlp cnn8 cnn28 hvp lstm convT]
                                        [--threads 2]
                                        [--idle-threads spin|sleep] [--malloc-defaults]
                                        [--only glassgrad|pytorch] [--batch-size N]
@@ -139,9 +143,25 @@ def glass_lstm(rng: np.random.Generator) -> tuple[list[Tensor], object]:
     return [*lstm.parameters(), w, b], forward
 
 
+def decoder_params(rng: np.random.Generator) -> list[Tensor]:
+    """The decoder's weights, PyTorch's layouts: Linear (out, in), ConvTranspose2d (in, out,
+    kh, kw), whose fan_in PyTorch counts as out * kh * kw."""
+    return [_uniform(rng, (3136, 32), 32), _uniform(rng, (3136,), 32),
+            _uniform(rng, (64, 32, 3, 3), 288), _uniform(rng, (32,), 288),
+            _uniform(rng, (32, 1, 3, 3), 9), _uniform(rng, (1,), 9)]
+
+
+def decoder_forward(params: Any, z: Any, F: Any = F) -> Any:
+    """The decoder on glassgrad Tensors, or on torch tensors with ``torch.nn.functional``."""
+    w1, b1, w2, b2, w3, b3 = params
+    x = F.linear(z, w1, b1).reshape(-1, 64, 7, 7)
+    x = F.conv_transpose2d(x, w2, b2, stride=2, padding=1, output_padding=1).relu()
+    return F.conv_transpose2d(x, w3, b3, stride=2, padding=1, output_padding=1)
+
+
 def glass_step(params: list[Tensor], forward: object, x: np.ndarray, y: np.ndarray) -> float:
     out = forward(Tensor(x))
-    if y.dtype.kind == "f":  # a regression (the LSTM): mean squared error
+    if y.dtype.kind == "f":  # a regression (the LSTM, the decoder): mean squared error
         loss = F.mse_loss(out, y)
     else:
         loss = -F.log_softmax(out)[np.arange(len(y)), y].mean()
@@ -200,6 +220,16 @@ def torch_hvp(torch: object, params: tuple, vector: tuple, x: object, y: object)
     return float(products[0][0, 0])
 
 
+def torch_decoder_step(torch: object, params: tuple, x: object, y: object) -> float:
+    loss = torch.nn.functional.mse_loss(decoder_forward(params, x, torch.nn.functional), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in params:
+            p -= LR * p.grad
+            p.grad = None
+    return loss.item()
+
+
 def torch_step(torch: object, model: object, opt: object, x: object, y: object) -> float:
     opt.zero_grad(set_to_none=True)
     out = model(x)
@@ -220,6 +250,7 @@ CASES = {  # name: (batch, input shape, description)
     "cnn28": (128, (1, 28, 28), "mnist_cnn on 28x28, batch 128"),
     "hvp": (128, (784,), "hvp of the MLP loss, batch 128"),
     "lstm": (64, (50, 8), "LSTM 8-64, 50 steps, batch 64"),
+    "convT": (128, (32,), "decoder 7x7 -> 28x28, batch 128"),
 }
 
 
@@ -233,6 +264,16 @@ def run_case(torch: object | None, name: str, repeats: int, batch: int | None = 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, *shape)).astype(np.float32)
     y = rng.integers(0, 10, batch)
+    if name == "convT":
+        y = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+        params = decoder_params(rng)
+        steps = {"glassgrad": lambda: glass_step(params, lambda z: decoder_forward(params, z),
+                                                 x, y)}
+        if torch is not None:
+            tp = tuple(torch.tensor(p.data, requires_grad=True) for p in params)
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            steps["pytorch"] = lambda: torch_decoder_step(torch, tp, tx, ty)
+        return _time_steps({only: steps[only]} if only else steps, repeats)
     if name == "lstm":  # time first, (50, batch, 8); a regression target per sequence
         x = np.ascontiguousarray(x.transpose(1, 0, 2))
         y = rng.standard_normal((batch, 1)).astype(np.float32)
@@ -298,7 +339,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=list(CASES), default=list(CASES),
                         help="mlp (MLP 784-128-64-10), cnn8 (mnist_cnn on 8x8), cnn28 (on "
                              "28x28), hvp (a Hessian-vector product of the MLP's loss), lstm "
-                             "(LSTM 8-64 over 50 steps and a dense head); default: all five")
+                             "(LSTM 8-64 over 50 steps and a dense head), convT (a decoder of "
+                             "transposed convolutions); default: all six")
     parser.add_argument("--threads", type=_positive, default=2,
                         help="BLAS and PyTorch threads (default: %(default)s)")
     parser.add_argument("--idle-threads", choices=["spin", "sleep"], default="spin",

@@ -20,6 +20,7 @@ from .functions import (
     broadcast_to,
     concatenate,
     conv2d,
+    conv_transpose2d,
     int_pair,
     linear,
     log_softmax,
@@ -40,8 +41,8 @@ from .recurrent import (
 from .tensor import Tensor
 
 __all__ = [
-    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly",
-    "gru_cell", "gru_recurrence", "int_pair", "keep_freed_memory", "keep_freed_memory_for_training",
-    "linear", "log_softmax", "lstm_cell", "lstm_recurrence", "max_pool2d", "maximum",
-    "release_freed_memory", "rnn_cell", "rnn_recurrence", "stack", "where",
+    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "conv_transpose2d",
+    "detect_anomaly", "gru_cell", "gru_recurrence", "int_pair", "keep_freed_memory",
+    "keep_freed_memory_for_training", "linear", "log_softmax", "lstm_cell", "lstm_recurrence",
+    "max_pool2d", "maximum", "release_freed_memory", "rnn_cell", "rnn_recurrence", "stack", "where",
 ]

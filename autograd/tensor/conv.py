@@ -168,24 +168,26 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
 
 
 def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, ctx: ConvContext) -> np.ndarray:
-    """For each kernel offset (p, q), y's rows times w[:, :, p, q] added into the zero-padded
-    output at that offset, by blocks of samples; then the padding is cut off."""
+    """By blocks of samples: one product of y's rows with every offset's weights at once,
+    (m * OH * OW, o) @ (o, kh * kw * c), then each offset's (p, q) columns added into the
+    zero-padded output at that offset (col2im); then the padding is cut off."""
     n, o, oh, ow = y.shape
     _, c, kh, kw = w.shape
     (ph, pw), (h, wd) = ctx.padding, ctx.size
-    pixels, dtype = oh * ow, np.result_type(y, w)
+    pixels, dtype, k = oh * ow, np.result_type(y, w), kh * kw * c
     g = _pixel_rows(y)
     dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
-    w_offsets = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=dtype)  # (kh, kw, o, c)
-    blocks = _sample_blocks(n, pixels * kh * kw * c * dtype.itemsize)
-    product = np.empty((blocks[0].stop * pixels, c), dtype=dtype)
+    w_matrix = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(o, k)
+    blocks = _sample_blocks(n, pixels * k * dtype.itemsize)
+    cols = np.empty((blocks[0].stop * pixels, k), dtype=dtype)
     for block in blocks:
         m, rows = block.stop - block.start, slice(block.start * pixels, block.stop * pixels)
-        part, prod = dx[block], product[:m * pixels]
+        part, product = dx[block], cols[:m * pixels]
+        np.matmul(g[rows], w_matrix, out=product)
+        product = product.reshape(m, oh, ow, kh, kw, c)
         for i, j in offsets(kh, kw):
-            np.matmul(g[rows], w_offsets[i, j], out=prod)
-            window = strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)
-            window += prod.reshape(m, oh, ow, c)
+            strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)[...] += \
+                product[:, :, :, i, j]
     return dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
 
 
@@ -237,15 +239,12 @@ def _conv2d_vjp(node: Any, up: Any) -> tuple:
 
 
 def _conv_transpose2d_vjp(node: Any, up: Any) -> tuple:
-    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y)."""
+    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y). Both read the
+    windows of dL/df: one context, so conv2d_weight uses what conv2d gathered."""
     y, w = node._prev
-    stride, padding = node._ctx.stride, node._ctx.padding
-    gy = gw = None
-    if y.requires_grad:
-        gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ConvContext(stride, padding))
-    if w.requires_grad:
-        kernel = value_of(w.data).shape[2:]
-        gw = CONV2D_WEIGHT.run(up, y.data, ctx=ConvContext(stride, padding, kernel=kernel))
+    ctx = ConvContext(node._ctx.stride, node._ctx.padding, kernel=value_of(w.data).shape[2:])
+    gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ctx) if y.requires_grad else None
+    gw = CONV2D_WEIGHT.run(up, y.data, ctx=ctx) if w.requires_grad else None
     return gy, gw
 
 

@@ -19,10 +19,24 @@ from typing import IO, Any
 import numpy as np
 
 from .._files import write_atomically
-from ..layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
+from ..layers import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from ..module import Module
+from ..normalization import BatchNorm
 from ..scalar import MLP
 from ..training import predict
+from ..upsampling import Conv2DTranspose, UpSampling2D
 from ._common import (
     Rule,
     check_floats,
@@ -104,12 +118,38 @@ def _dense(layer: Dense, g: _Graph, path: str) -> None:
         g.node("Add", path, *bias)
 
 
-def _conv2d(layer: Conv2D, g: _Graph, path: str) -> None:
-    weight = g.parameter(layer.weight)
-    bias = [] if layer.bias is None else [g.parameter(layer.bias)]
-    (ph, pw) = layer.padding
-    g.node("Conv", path, weight, *bias, kernel_shape=list(layer.kernel_size),
-           strides=list(layer.stride), pads=[ph, pw, ph, pw])
+def _conv(op: str, *extra: str) -> Any:
+    """A row's build for Conv or ConvTranspose (whose weights are laid out as PyTorch's), with
+    the layer's attributes ``extra`` as attributes of the same names."""
+    def build(layer: Conv2D | Conv2DTranspose, g: _Graph, path: str) -> None:
+        weight = g.parameter(layer.weight)
+        bias = [] if layer.bias is None else [g.parameter(layer.bias)]
+        (ph, pw) = layer.padding
+        g.node(op, path, weight, *bias, kernel_shape=list(layer.kernel_size),
+               strides=list(layer.stride), pads=[ph, pw, ph, pw],
+               **{name: list(getattr(layer, name)) for name in extra})
+    return build
+
+
+def _batch_norm(layer: BatchNorm, g: _Graph, path: str) -> None:
+    """The evaluation-mode layer: the running statistics, named by their state_dict keys."""
+    inputs = [g.parameter(layer.weight), g.parameter(layer.bias)]
+    inputs += [g.weight(join(path, name), getattr(layer, name).astype(layer.weight.dtype))
+               for name in ("running_mean", "running_var")]
+    g.node("BatchNormalization", path, *inputs, epsilon=layer.eps)
+
+
+def _reshape(layer: Reshape, g: _Graph, path: str) -> None:
+    """Reshape to (0, *shape): 0 keeps the batch axis, -1 is worked out (as the layer does)."""
+    shape = g.weight(join(path, "shape"), np.array([0, *layer.shape], dtype=np.int64))
+    g.node("Reshape", path, shape)
+
+
+def _upsample(layer: UpSampling2D, g: _Graph, path: str) -> None:
+    """Resize (nearest, floor of the asymmetric coordinates): y[i] = x[i // s]."""
+    scales = g.weight(join(path, "scales"), np.array([1, 1, *layer.size], dtype=np.float32))
+    g.node("Resize", path, "", scales, mode="nearest",
+           coordinate_transformation_mode="asymmetric", nearest_mode="floor")
 
 
 def _max_pool2d(layer: MaxPool2D, g: _Graph, path: str) -> None:
@@ -146,7 +186,7 @@ def _same(op: str) -> Any:
 ONNX: dict[type, Rule] = {
     Sequential: Rule(_sequential, children=sequential_children),
     Dense: Rule(_dense, check_floats),
-    Conv2D: Rule(_conv2d, check_floats),
+    Conv2D: Rule(_conv("Conv"), check_floats),
     MaxPool2D: Rule(_max_pool2d),
     Flatten: Rule(lambda layer, g, path: g.node("Flatten", path, axis=1)),  # (N, d1*d2*...)
     Dropout: Rule(lambda layer, g, path: None),  # the identity in evaluation mode
@@ -154,6 +194,12 @@ ONNX: dict[type, Rule] = {
     Tanh: Rule(_same("Tanh")),
     Sigmoid: Rule(_same("Sigmoid")),
     MLP: Rule(_mlp, _check_mlp),
+    Conv2DTranspose: Rule(_conv("ConvTranspose", "output_padding"), check_floats),
+    UpSampling2D: Rule(_upsample),
+    Reshape: Rule(_reshape),
+    BatchNorm: Rule(_batch_norm, check_floats),
+    LeakyReLU: Rule(lambda layer, g, path: g.node("LeakyRelu", path,
+                                                  alpha=layer.negative_slope)),
 }
 
 
@@ -176,7 +222,7 @@ def _dtype(model: Module) -> np.dtype:
         return np.dtype(np.float64)
     dtypes: dict[np.dtype, list[str]] = {}
     for path, layer in model.named_modules():
-        if isinstance(layer, Dense | Conv2D):
+        if isinstance(layer, Dense | Conv2D | Conv2DTranspose | BatchNorm):
             dtypes.setdefault(float_dtype("to_onnx", layer, path), []).append(path or "the top")
     if len(dtypes) > 1:
         mix = "; ".join(f"{dtype}: {', '.join(paths)}" for dtype, paths in dtypes.items())
@@ -227,7 +273,17 @@ def to_onnx(model: Module, path: str | os.PathLike, input_shape: tuple[int, ...]
     ``Dropout``                   nothing: the graph is the model in evaluation mode
     ``ReLU``, ``Tanh``, ``Sigmoid``  ``Relu``, ``Tanh``, ``Sigmoid``
     ``MLP`` (scalar)              float64 ``Gemm`` per layer, ``Relu`` after the hidden ones
+    ``Conv2DTranspose``           ``ConvTranspose`` (kernel_shape, strides, pads,
+                                  output_padding)
+    ``UpSampling2D``              ``Resize`` (nearest, asymmetric coordinates, floor)
+    ``Reshape(*shape)``           ``Reshape`` to ``(0, *shape)`` (0: the batch axis)
+    ``BatchNorm``                 ``BatchNormalization`` with the running statistics (the
+                                  evaluation-mode layer), named by their state_dict keys
+    ``LeakyReLU``                 ``LeakyRelu`` (alpha = negative_slope)
     ============================  ===========================================================
+
+    ``LayerNorm`` (LayerNormalization came with opset 17) and ``Embedding`` (its input is
+    integers; the graph's is the model's float dtype) have no row.
 
     The graph reads ``input`` of shape ``("batch", *input_shape)``, any batch size, and gives
     ``output`` of shape ``("batch", ...)``; every intermediate tensor's shape is stored too
