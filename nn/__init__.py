@@ -25,23 +25,39 @@ from .callbacks import (
     TerminateOnNaN,
 )
 from .checkpoint import CSVLogger, ModelCheckpoint
+from .embedding import Embedding
 from .history import History
 from .io import load_weights, save_weights
-from .layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
+from .layers import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from .losses import binary_cross_entropy, cross_entropy, hinge, mse
 from .module import Module
+from .normalization import BatchNorm, LayerNorm
 from .optim import SGD, Adam, Optimizer
 from .parameter import Parameter, is_parameter, parameter_size
 from .scalar import MLP, Layer, Neuron
 from .schedules import CosineDecay, ExponentialDecay, LearningRateSchedule
 from .training import accuracy, evaluate, fit, predict
+from .upsampling import Conv2DTranspose, UpSampling2D
 
 __all__ = [
-    "MLP", "SGD", "Adam", "CSVLogger", "Callback", "Conv2D", "CosineDecay", "Dense", "Dropout",
-    "EarlyStopping", "ExponentialDecay", "Flatten", "History", "LambdaCallback",
-    "LearningRateSchedule", "LearningRateScheduler", "Layer", "MaxPool2D", "ModelCheckpoint",
-    "Module", "Neuron", "Optimizer", "Parameter", "ReLU", "ReduceLROnPlateau",
-    "Sequential", "Sigmoid", "Tanh", "TerminateOnNaN", "accuracy", "binary_cross_entropy",
+    "MLP", "SGD", "Adam", "BatchNorm", "CSVLogger", "Callback", "Conv2D", "Conv2DTranspose",
+    "CosineDecay", "Dense", "Dropout", "EarlyStopping", "Embedding", "ExponentialDecay",
+    "Flatten", "History", "LambdaCallback", "LayerNorm", "LeakyReLU", "LearningRateSchedule",
+    "LearningRateScheduler", "Layer", "MaxPool2D", "ModelCheckpoint", "Module", "Neuron",
+    "Optimizer", "Parameter", "ReLU", "ReduceLROnPlateau", "Reshape", "Sequential", "Sigmoid",
+    "Tanh", "TerminateOnNaN", "UpSampling2D", "accuracy", "binary_cross_entropy",
     "cross_entropy", "data", "datasets", "evaluate", "export", "fit", "functional", "hinge",
     "is_parameter", "load_weights", "mse", "parameter_size", "predict", "save_weights",
 ]

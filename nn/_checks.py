@@ -2,6 +2,8 @@
 
 >>> count("Dense", "in_features", 3), number("SGD", "momentum", 0.9, high=1.0, high_open=True)
 (3, 0.9)
+>>> sizes("LayerNorm", "normalized_shape", 4), sizes("Reshape", "shape", (2, -1), free=True)
+((4,), (2, -1))
 """
 
 from __future__ import annotations
@@ -59,3 +61,36 @@ def generator(owner: str, rng: Any) -> np.random.Generator:
         return np.random.default_rng(int(rng))
     raise TypeError(f"{owner}: rng must be None, an int seed or a numpy.random.Generator, got "
                     f"{type(rng).__name__}")
+
+
+def sizes(owner: str, name: str, value: Any, free: bool = False) -> tuple[int, ...]:
+    """``value`` (an int, or a non-empty tuple or list of ints, each at least 1) as a tuple;
+    with ``free``, one entry may be -1 (worked out later, as in a reshape). A ValueError names
+    the owner and the argument otherwise."""
+    items = tuple(value) if isinstance(value, tuple | list) else (value,)
+    ok = bool(items) and all(not isinstance(d, bool) and isinstance(d, numbers.Integral)
+                             and (d >= 1 or (free and d == -1)) for d in items)
+    if not ok or (free and items.count(-1) > 1):
+        what = "positive ints (one may be -1)" if free else "positive ints"
+        raise ValueError(f"{owner}: {name} must be an int or a tuple of {what}, got "
+                         f"{value!r:.60}")
+    return tuple(int(d) for d in items)
+
+
+def indices(owner: str, input: Any, n: int) -> np.ndarray:
+    """``input`` (an integer array, or a Tensor of one) as an integer array of indices into n
+    rows: a TypeError for other dtypes, an IndexError naming the first index out of range."""
+    data = input if isinstance(input, np.ndarray) else getattr(input, "data", None)
+    if not isinstance(data, np.ndarray):
+        raise TypeError(f"{owner}: expected an integer numpy array or Tensor of indices, got "
+                        f"{type(input).__name__}")
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: expected integer indices, got dtype {data.dtype} (shape "
+                        f"{data.shape})")
+    bad = np.flatnonzero((data < 0) | (data >= n))
+    if bad.size:
+        where = tuple(int(i) for i in np.unravel_index(bad[0], data.shape))
+        raise IndexError(f"{owner}: index {data.flat[bad[0]]} (at position {where} of the "
+                         f"input of shape {data.shape}) is out of range for {n} embeddings: 0 "
+                         f"to {n - 1}")
+    return data

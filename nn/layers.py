@@ -1,4 +1,5 @@
-"""Layers on Tensors: Dense, Conv2D, MaxPool2D, Flatten, Dropout, activations and Sequential.
+"""Layers on Tensors: Dense, Conv2D, MaxPool2D, Flatten, Reshape, Dropout, activations and
+Sequential (more in ``upsampling.py``, ``normalization.py``, ``embedding.py``).
 
 Images use PyTorch's layout, (batch, channels, height, width). Every parameter is a float32
 :class:`nn.Parameter` held in an attribute (``weight``, ``bias``), so
@@ -43,12 +44,13 @@ from autograd import Tensor
 from autograd.tensor import int_pair
 
 from . import functional as F
-from ._checks import count, generator
+from ._checks import count, generator, number, sizes
 from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "Conv2D", "Dense", "Dropout", "Flatten", "MaxPool2D", "ReLU", "Sequential", "Sigmoid", "Tanh",
+    "Conv2D", "Dense", "Dropout", "Flatten", "LeakyReLU", "MaxPool2D", "ReLU", "Reshape",
+    "Sequential", "Sigmoid", "Tanh",
 ]
 
 Shape = tuple[int | None, ...]
@@ -269,6 +271,51 @@ class Flatten(Module):
         return (shape[0], math.prod(shape[1:]))
 
 
+class Reshape(Module):
+    """Give each sample a new shape, keeping the batch axis: (N, ...) -> (N, *shape).
+
+    As Keras' ``Reshape``, ``shape`` is one sample's (the batch axis excluded); one entry may be
+    -1, worked out from the sample's size. ``Reshape(64, 7, 7)`` turns a Dense layer's
+    (N, 3136) into images (N, 64, 7, 7). The values keep their (row-major) order.
+
+    >>> Reshape(2, -1)(np.zeros((5, 6))).shape, Reshape((3, 2)).output_shape((6,))
+    ((5, 2, 3), (None, 3, 2))
+    """
+
+    def __init__(self, *shape: int | tuple[int, ...]) -> None:
+        target = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple | list) else shape
+        self.shape = sizes("Reshape", "shape", target, free=True)
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor("Reshape", x)
+        if x.ndim < 1:
+            raise _shape_error(self._name(), "(batch, ...)", x.shape)
+        return x.reshape(x.shape[0], *self._sample(x.shape[1:]))
+
+    def output_shape(self, input_shape: Shape | None) -> Shape | None:
+        if input_shape is None:
+            return None
+        shape = _batched(tuple(input_shape))
+        if any(d is None for d in shape[1:]):
+            return (shape[0], *(None if d == -1 else d for d in self.shape))
+        return (shape[0], *self._sample(shape[1:]))
+
+    def _sample(self, sample: tuple) -> tuple[int, ...]:
+        """The new shape of a sample of shape ``sample``, with -1 worked out."""
+        size, known = math.prod(sample), math.prod(d for d in self.shape if d != -1)
+        fits = size % known == 0 if -1 in self.shape else size == known
+        if not fits:
+            raise ValueError(f"{self._name()}: cannot reshape samples of shape {tuple(sample)} "
+                             f"({size} values) into {self.shape}")
+        return tuple(size // known if d == -1 else d for d in self.shape)
+
+    def _name(self) -> str:
+        return f"Reshape({self.extra_repr()})"
+
+    def extra_repr(self) -> str:
+        return ", ".join(map(str, self.shape))
+
+
 class Dropout(Module):
     """While training, zero each element with probability ``p`` and scale the rest by 1/(1-p).
 
@@ -325,6 +372,21 @@ class Sigmoid(_Activation):
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor("Sigmoid", x).sigmoid()
+
+
+class LeakyReLU(_Activation):
+    """leaky_relu(x) = x where x > 0, else negative_slope * x, elementwise; its derivative is 1
+    where x > 0, else negative_slope (PyTorch's ``LeakyReLU``, default slope 0.01)."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = number("LeakyReLU", "negative_slope", negative_slope,
+                                     low=-math.inf)
+
+    def forward(self, x: Any) -> Tensor:
+        return F.leaky_relu(_as_tensor("LeakyReLU", x), self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
 
 
 # ---- containers ------------------------------------------------------------------------------

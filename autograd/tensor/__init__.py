@@ -19,6 +19,7 @@ from .functions import (
     broadcast_to,
     concatenate,
     conv2d,
+    conv_transpose2d,
     int_pair,
     linear,
     log_softmax,
@@ -31,7 +32,7 @@ from .memory import keep_freed_memory, keep_freed_memory_for_training, release_f
 from .tensor import Tensor
 
 __all__ = [
-    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "detect_anomaly", "int_pair",
-    "keep_freed_memory", "keep_freed_memory_for_training", "linear", "log_softmax", "max_pool2d",
-    "maximum", "release_freed_memory", "stack", "where",
+    "AnomalyError", "Tensor", "broadcast_to", "concatenate", "conv2d", "conv_transpose2d",
+    "detect_anomaly", "int_pair", "keep_freed_memory", "keep_freed_memory_for_training", "linear",
+    "log_softmax", "max_pool2d", "maximum", "release_freed_memory", "stack", "where",
 ]

@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from .arguments import axes
-from .conv import CONV2D, ConvContext
+from .conv import CONV2D, CONV_TRANSPOSE2D, ConvContext
 from .ops import BROADCAST_TO, CONCATENATE, LINEAR, LOG_SOFTMAX, MAXIMUM, WHERE
 from .pool import MAX_POOL2D, PoolContext
 from .tensor import Tensor, apply, binary, constant, operands, promote
 
 __all__ = [
-    "broadcast_to", "concatenate", "conv2d", "int_pair", "linear", "log_softmax", "max_pool2d",
-    "maximum", "stack", "where",
+    "broadcast_to", "concatenate", "conv2d", "conv_transpose2d", "int_pair", "linear",
+    "log_softmax", "max_pool2d", "maximum", "stack", "where",
 ]
 
 
@@ -173,6 +173,65 @@ def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride: int | tuple[in
                          f"(input shape {x.shape}, padding {padding})")
     ctx = ConvContext(stride, padding)
     return apply(CONV2D, CONV2D.forward(x.data, w.data, b.data, ctx), (x, w, b), ctx)
+
+
+def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None,
+                     stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                     output_padding: int | tuple[int, int] = 0) -> Tensor:
+    """Transposed convolution (PyTorch's ``conv_transpose2d``): ``x`` (N, in, H, W), ``w``
+    (in, out, kh, kw), ``b`` (out,) or None. Returns (N, out, OH, OW) with
+
+        OH = (H - 1) * stride - 2 * padding + kh + output_padding   (OW likewise)
+
+    Each input pixel ``x[n, :, i, j]`` spreads ``sum_c x[n, c, i, j] * w[c, o, p, q]`` onto the
+    output at ``(stride*i + p - padding, stride*j + q - padding)``: the adjoint of ``conv2d`` in
+    its input, so ``conv_transpose2d(y, w)`` is the gradient that ``conv2d(x, w)`` sends back to
+    x (a conv2d weight (out_c, in_c, kh, kw) is exactly this function's (in, out, kh, kw)). Several
+    sizes H convolve to the same OH when the stride does not divide; ``output_padding``
+    (< stride) picks one of them. One op, ``conv_transpose2d`` of ``autograd.tensor.conv``,
+    whose rule uses conv2d and conv2d_weight, so it has derivatives of every order.
+
+    >>> y = Tensor(np.ones((1, 1, 2, 2)))
+    >>> conv_transpose2d(y, Tensor(np.ones((1, 1, 3, 3))), stride=2, padding=1,
+    ...                  output_padding=1).numpy()[0, 0]
+    array([[1., 2., 1., 1.],
+           [2., 4., 2., 2.],
+           [1., 2., 1., 1.],
+           [1., 2., 1., 1.]])
+    """
+    x, w = _tensor(x, "conv_transpose2d", "input"), _tensor(w, "conv_transpose2d", "weight")
+    if x.ndim != 4:
+        raise ValueError(f"conv_transpose2d: input must be 4-D (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"conv_transpose2d: weight must be 4-D (in, out, kh, kw), got shape "
+                         f"{w.shape}")
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"conv_transpose2d: input shape {x.shape} has {x.shape[1]} channels but "
+                         f"weight shape {w.shape} (in, out, kh, kw) expects {w.shape[0]}")
+    stride = int_pair("conv_transpose2d", "stride", stride)
+    padding = int_pair("conv_transpose2d", "padding", padding, minimum=0)
+    extra = int_pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
+    if extra[0] >= stride[0] or extra[1] >= stride[1]:
+        raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than the "
+                         f"stride {stride} on each axis")
+    (kh, kw), (sh, sw), (ph, pw) = w.shape[2:], stride, padding
+    size = ((x.shape[2] - 1) * sh - 2 * ph + kh + extra[0],
+            (x.shape[3] - 1) * sw - 2 * pw + kw + extra[1])
+    if min(size) < 1 or x.shape[2] < 1 or x.shape[3] < 1:
+        raise ValueError(f"conv_transpose2d: input shape {x.shape} with a {kh}x{kw} kernel, "
+                         f"stride {stride}, padding {padding} and output_padding {extra} gives "
+                         f"an output of {size[0]}x{size[1]} pixels; it needs at least 1x1")
+    x, w, _ = promote(x, w)
+    ctx = ConvContext(stride, padding, size=size)
+    out = apply(CONV_TRANSPOSE2D, CONV_TRANSPOSE2D.forward(x.data, w.data, ctx), (x, w), ctx)
+    if b is None:
+        return out
+    b = _tensor(b, "conv_transpose2d", "bias")
+    if b.shape != (w.shape[1],):
+        raise ValueError(f"conv_transpose2d: bias shape {b.shape} does not match the "
+                         f"{w.shape[1]} output channels of weight shape {w.shape} "
+                         "(in, out, kh, kw)")
+    return out + b.reshape(-1, 1, 1)
 
 
 def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],

@@ -20,10 +20,25 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh
+from ..embedding import Embedding
+from ..layers import (
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPool2D,
+    ReLU,
+    Reshape,
+    Sequential,
+    Sigmoid,
+    Tanh,
+)
 from ..module import Module
+from ..normalization import BatchNorm, LayerNorm
 from ..parameter import Parameter
 from ..scalar import MLP
+from ..upsampling import Conv2DTranspose, UpSampling2D
 from ._common import (
     Rule,
     check_floats,
@@ -68,21 +83,49 @@ def _load_into_torch(module: Any, layer: Module, torch: Any) -> Any:
     return module
 
 
-def _linear(layer: Dense, b: _Builder) -> Any:
+def _built(b: _Builder, name: str, layer: Module, *args: Any, **kwargs: Any) -> Any:
+    """``torch.nn.<name>(*args, **kwargs)`` made without drawing its weights (``skip_init``), in
+    the layer's dtype, then given the layer's state (parameters and buffers)."""
     torch = b.torch
-    dtype = getattr(torch, layer.weight.dtype.name)
-    linear = torch.nn.utils.skip_init(torch.nn.Linear, layer.in_features, layer.out_features,
-                                      bias=layer.bias is not None, dtype=dtype)
-    return _load_into_torch(linear, layer, torch)
+    module = torch.nn.utils.skip_init(getattr(torch.nn, name), *args,
+                                      dtype=getattr(torch, layer.weight.dtype.name), **kwargs)
+    return _load_into_torch(module, layer, torch)
+
+
+def _linear(layer: Dense, b: _Builder) -> Any:
+    return _built(b, "Linear", layer, layer.in_features, layer.out_features,
+                  bias=layer.bias is not None)
 
 
 def _conv2d(layer: Conv2D, b: _Builder) -> Any:
-    torch = b.torch
-    conv = torch.nn.utils.skip_init(torch.nn.Conv2d, layer.in_channels, layer.out_channels,
-                                    layer.kernel_size, stride=layer.stride,
-                                    padding=layer.padding, bias=layer.bias is not None,
-                                    dtype=getattr(torch, layer.weight.dtype.name))
-    return _load_into_torch(conv, layer, torch)
+    return _built(b, "Conv2d", layer, layer.in_channels, layer.out_channels, layer.kernel_size,
+                  stride=layer.stride, padding=layer.padding, bias=layer.bias is not None)
+
+
+def _conv_transpose2d(layer: Conv2DTranspose, b: _Builder) -> Any:
+    return _built(b, "ConvTranspose2d", layer, layer.in_channels, layer.out_channels,
+                  layer.kernel_size, stride=layer.stride, padding=layer.padding,
+                  output_padding=layer.output_padding, bias=layer.bias is not None)
+
+
+def _batch_norm(layer: BatchNorm, b: _Builder) -> Any:
+    """BatchNorm2d for a layer that last saw (N, C, H, W) inputs, else BatchNorm1d."""
+    name = "BatchNorm2d" if layer.input_ndim == 4 else "BatchNorm1d"
+    return _built(b, name, layer, layer.num_features, eps=layer.eps, momentum=layer.momentum)
+
+
+def _check_batch_norm(owner: str, layer: BatchNorm, path: str) -> None:
+    check_floats(owner, layer, path)
+    if layer.input_ndim is None:
+        raise ValueError(f"{owner}: BatchNorm {where(path)} has not been called yet, so whether "
+                         "it is torch's BatchNorm1d (inputs (N, C) or (N, C, L)) or BatchNorm2d "
+                         "((N, C, H, W)) is not known: run the model on a batch first")
+
+
+def _upsample(layer: UpSampling2D, b: _Builder) -> Any:
+    sh, sw = layer.size
+    scale = float(sh) if sh == sw else (float(sh), float(sw))
+    return b.torch.nn.Upsample(scale_factor=scale, mode="nearest")
 
 
 def _mlp(mlp: MLP, b: _Builder) -> Any:
@@ -124,6 +167,15 @@ TO_TORCH: dict[type, Rule] = {
     Tanh: Rule(_same("Tanh")),
     Sigmoid: Rule(_same("Sigmoid")),
     MLP: Rule(_mlp, check_mlp),
+    Conv2DTranspose: Rule(_conv_transpose2d, check_floats),
+    UpSampling2D: Rule(_upsample),
+    Reshape: Rule(lambda layer, b: b.torch.nn.Unflatten(1, layer.shape)),
+    BatchNorm: Rule(_batch_norm, _check_batch_norm),
+    LayerNorm: Rule(lambda layer, b: _built(b, "LayerNorm", layer, layer.normalized_shape,
+                                            eps=layer.eps), check_floats),
+    Embedding: Rule(lambda layer, b: _built(b, "Embedding", layer, layer.num_embeddings,
+                                            layer.embedding_dim), check_floats),
+    LeakyReLU: Rule(_same("LeakyReLU", negative_slope="negative_slope")),
 }
 
 
@@ -149,6 +201,18 @@ def to_torch(model: Module) -> Any:
     ``ReLU``, ``Tanh``, ``Sigmoid``  the same names
     ``MLP`` (scalar)              ``Sequential`` of float64 ``Linear`` + ``ReLU`` (none after
                                   the last layer); ``layers.{i}.weight`` -> ``{2i}.weight``
+    ``Conv2DTranspose``           ``ConvTranspose2d`` (kernel_size, stride, padding,
+                                  output_padding, bias)
+    ``UpSampling2D(size)``        ``Upsample(scale_factor=size, mode="nearest")``
+    ``Reshape(*shape)``           ``Unflatten(1, shape)``: the same on (N, features) inputs,
+                                  Keras' use after Dense or Flatten (on more axes Unflatten
+                                  splits axis 1 alone: put a Flatten before such a Reshape)
+    ``BatchNorm``                 ``BatchNorm2d`` if the layer last saw (N, C, H, W) inputs,
+                                  ``BatchNorm1d`` if (N, C) or (N, C, L); a BatchNorm never
+                                  called is a ValueError (run the model on a batch first);
+                                  running statistics and num_batches_tracked go across
+    ``LayerNorm``, ``Embedding``,  the same names and arguments
+    ``LeakyReLU``
     ============================  ===========================================================
 
     The state_dict keys and shapes are the model's own (except the scalar MLP's, mapped as
@@ -221,6 +285,10 @@ def _load_from_torch(layer: Module, module: Any) -> Module:
                 else np.float32
             setattr(layer, name, Parameter(p.data.astype(dtype), requires_grad=grads[name],
                                            label=p.label))
+    for name in layer._buffer_names():  # float buffers (running statistics) likewise
+        if getattr(layer, name).dtype.kind == "f":
+            theirs = module.get_buffer(name).numpy()
+            setattr(layer, name, getattr(layer, name).astype(theirs.dtype))
     layer.load_state_dict(module.state_dict())
     return layer
 
@@ -236,6 +304,70 @@ def _conv(conv: Any, b: _Builder) -> Conv2D:
                    stride=tuple(conv.stride), padding=padding, bias=conv.bias is not None,
                    rng=0)
     return _load_from_torch(layer, conv)
+
+
+def _conv_transpose(conv: Any, b: _Builder) -> Conv2DTranspose:
+    layer = Conv2DTranspose(conv.in_channels, conv.out_channels, tuple(conv.kernel_size),
+                            stride=tuple(conv.stride), padding=tuple(conv.padding),
+                            output_padding=tuple(conv.output_padding),
+                            bias=conv.bias is not None, rng=0)
+    return _load_from_torch(layer, conv)
+
+
+def _check_conv_transpose(owner: str, conv: Any, path: str) -> None:
+    _require(owner, conv, path, dilation=[(1, 1)], groups=[1], padding_mode=["zeros"])
+    if any(e >= s for e, s in zip(conv.output_padding, conv.stride)):
+        raise _attribute_error(owner, conv, path, "output_padding",
+                               f"output_padding smaller than the stride {tuple(conv.stride)}")
+    _check_dtypes(owner, conv, path)
+
+
+def _scale_factor(upsample: Any) -> tuple[int, int] | None:
+    """Upsample's scale_factor as a pair of ints, or None if it is not one or two whole
+    numbers."""
+    scale = upsample.scale_factor
+    items = tuple(scale) if isinstance(scale, tuple | list) else (scale, scale)
+    if len(items) != 2 or not all(isinstance(v, int | float) and v >= 1 and float(v).is_integer()
+                                  for v in items):
+        return None
+    return int(items[0]), int(items[1])
+
+
+def _check_upsample(owner: str, upsample: Any, path: str) -> None:
+    _require(owner, upsample, path, mode=["nearest"], size=[None])
+    if _scale_factor(upsample) is None:
+        raise _attribute_error(owner, upsample, path, "scale_factor",
+                               "whole numbers (one, or a pair)")
+
+
+def _check_unflatten(owner: str, unflatten: Any, path: str) -> None:
+    _require(owner, unflatten, path, dim=[1])
+    if not all(isinstance(d, int) for d in unflatten.unflattened_size):
+        raise _attribute_error(owner, unflatten, path, "unflattened_size", "sizes that are ints")
+
+
+def _batch_norm_layer(norm: Any, b: _Builder) -> BatchNorm:
+    layer = BatchNorm(norm.num_features, eps=norm.eps, momentum=norm.momentum)
+    layer.input_ndim = 4 if isinstance(norm, b.torch.nn.BatchNorm2d) else 2
+    return _load_from_torch(layer, norm)
+
+
+def _check_norm(owner: str, norm: Any, path: str) -> None:
+    """BatchNorm1d/2d (affine, with running statistics) and LayerNorm (elementwise_affine,
+    with a bias): the settings glassgrad's layers have."""
+    if hasattr(norm, "track_running_stats"):
+        _require(owner, norm, path, affine=[True], track_running_stats=[True])
+    else:
+        _require(owner, norm, path, elementwise_affine=[True])
+    if norm.bias is None:
+        raise _attribute_error(owner, norm, path, "bias", "a bias (bias=True)")
+    _check_dtypes(owner, norm, path)
+
+
+def _check_embedding(owner: str, embedding: Any, path: str) -> None:
+    _require(owner, embedding, path, padding_idx=[None], max_norm=[None],
+             scale_grad_by_freq=[False], sparse=[False])
+    _check_dtypes(owner, embedding, path)
 
 
 def _torch_children(seq: Any) -> list[tuple[str, Any]]:
@@ -260,6 +392,17 @@ def _from_torch_rules(tnn: Any) -> dict[type, Rule]:
         tnn.ReLU: Rule(lambda relu, b: ReLU()),
         tnn.Tanh: Rule(lambda tanh, b: Tanh()),
         tnn.Sigmoid: Rule(lambda sigmoid, b: Sigmoid()),
+        tnn.ConvTranspose2d: Rule(_conv_transpose, _check_conv_transpose),
+        tnn.Upsample: Rule(lambda up, b: UpSampling2D(_scale_factor(up)), _check_upsample),
+        tnn.Unflatten: Rule(lambda unflatten, b: Reshape(tuple(unflatten.unflattened_size)),
+                            _check_unflatten),
+        tnn.BatchNorm1d: Rule(_batch_norm_layer, _check_norm),
+        tnn.BatchNorm2d: Rule(_batch_norm_layer, _check_norm),
+        tnn.LayerNorm: Rule(lambda norm, b: _load_from_torch(
+            LayerNorm(tuple(norm.normalized_shape), eps=norm.eps), norm), _check_norm),
+        tnn.Embedding: Rule(lambda emb, b: _load_from_torch(
+            Embedding(emb.num_embeddings, emb.embedding_dim, rng=0), emb), _check_embedding),
+        tnn.LeakyReLU: Rule(lambda relu, b: LeakyReLU(float(relu.negative_slope))),
     }
 
 
@@ -269,10 +412,16 @@ def from_torch(module: Any) -> Module:
     The reverse of :func:`to_torch` for ``torch.nn.Sequential`` (children renamed ``0``,
     ``1``, ... in order), ``Linear`` (-> Dense), ``Conv2d`` (-> Conv2D; dilation 1, groups 1,
     padding_mode "zeros", int or pair padding), ``MaxPool2d`` (no padding, dilation or
-    ceil_mode), ``Flatten`` (start_dim=1, end_dim=-1), ``Dropout``, ``ReLU``, ``Tanh`` and
-    ``Sigmoid``. ``bias=None`` gives a layer with ``bias=False``. float32 and float64 weights
-    keep their dtype; training mode and ``requires_grad`` carry over. Dropout layers draw
-    their masks from a generator seeded from numpy's global one, as ``nn.Dropout(p)`` does.
+    ceil_mode), ``Flatten`` (start_dim=1, end_dim=-1), ``Dropout``, ``ReLU``, ``Tanh``,
+    ``Sigmoid``, ``ConvTranspose2d`` (-> Conv2DTranspose; as Conv2d), ``Upsample`` (-> UpSampling2D;
+    mode "nearest" with whole scale factors), ``Unflatten`` (dim 1 -> Reshape, the same on
+    (N, features) inputs), ``BatchNorm1d`` and ``BatchNorm2d`` (-> BatchNorm, with its running
+    statistics; affine, tracking them), ``LayerNorm`` (with weight and bias), ``Embedding``
+    (no padding_idx, max_norm, scale_grad_by_freq or sparse) and ``LeakyReLU``.
+    ``bias=None`` gives a layer with ``bias=False``. float32 and float64 weights (and
+    buffers) keep their dtype; training mode and ``requires_grad`` carry over. Dropout layers
+    draw their masks from a generator seeded from numpy's global one, as ``nn.Dropout(p)``
+    does.
 
     Raises:
         ImportError: torch is not installed.

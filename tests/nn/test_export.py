@@ -20,19 +20,28 @@ import nn
 from autograd import Value
 from nn import (
     MLP,
+    BatchNorm,
     Conv2D,
+    Conv2DTranspose,
     Dense,
     Dropout,
     Flatten,
+    LayerNorm,
+    LeakyReLU,
     MaxPool2D,
     Module,
     Parameter,
     ReLU,
+    Reshape,
     Sequential,
     Sigmoid,
     Tanh,
+    UpSampling2D,
 )
 from nn.export import from_torch, to_onnx, to_torch
+from nn.export.torch_model import TO_TORCH
+
+from .torch_compare import as_float64
 
 
 @pytest.fixture
@@ -66,14 +75,6 @@ def with_biases(model: Module, seed: int = 0) -> Module:
     for name, p in model.named_parameters():
         if name.endswith("bias"):
             p.data[...] = rng.uniform(-0.5, 0.5, p.shape)
-    return model
-
-
-def as_float64(model: Module) -> Module:
-    for m in model.modules():
-        for name, value in list(vars(m).items()):
-            if isinstance(value, Parameter):
-                setattr(m, name, Parameter(value.data.astype(np.float64)))
     return model
 
 
@@ -204,9 +205,11 @@ def test_to_torch_unsupported_layers_are_named_with_their_place(torch, monkeypat
     model = Sequential(Dense(2, 2), Sequential(MyLayer(), ReLU()), MyLayer())
     with pytest.raises(TypeError) as error:
         to_torch(model)
-    assert str(error.value).startswith(
+    assert str(error.value) == (
         "to_torch: no PyTorch equivalent for MyLayer at '1.0'; MyLayer at '2'. Supported: "
-        "Conv2D, Dense, Dropout, Flatten, MLP, MaxPool2D, ReLU, Sequential, Sigmoid, Tanh")
+        + ", ".join(sorted(cls.__name__ for cls in TO_TORCH)))
+    assert {"BatchNorm", "Conv2D", "Conv2DTranspose", "Dense", "Embedding", "LayerNorm", "MLP",
+            "Reshape", "UpSampling2D"} <= {cls.__name__ for cls in TO_TORCH}
     with pytest.raises(TypeError, match="no PyTorch equivalent for Layer at the top"):
         to_torch(nn.Layer(2, 3))
 
@@ -287,9 +290,10 @@ def test_from_torch_shares_a_module_used_twice(torch):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda tnn: tnn.Sequential(tnn.Linear(2, 2), tnn.BatchNorm1d(2)),
-     "from_torch: no glassgrad equivalent for torch.nn.BatchNorm1d at '1'. Supported: "
-     "torch.nn.Conv2d, torch.nn.Dropout, torch.nn.Flatten, torch.nn.Linear"),
+    (lambda tnn: tnn.Sequential(tnn.Linear(2, 2), tnn.GroupNorm(1, 2)),
+     "from_torch: no glassgrad equivalent for torch.nn.GroupNorm at '1'. Supported: "
+     "torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.Conv2d, torch.nn.ConvTranspose2d, "
+     "torch.nn.Dropout, torch.nn.Embedding, torch.nn.Flatten, torch.nn.LayerNorm"),
     (lambda tnn: tnn.Sequential(tnn.Sequential(tnn.GELU()), tnn.Dropout2d()),
      "no glassgrad equivalent for torch.nn.GELU at '0.0'; torch.nn.Dropout2d at '1'"),
     (lambda tnn: tnn.LSTM(2, 3), "no glassgrad equivalent for torch.nn.LSTM at the top"),
@@ -341,6 +345,122 @@ def test_a_missing_torch_is_an_import_error_naming_the_extra(monkeypatch):
                                               "which is not installed: pip install "
                                               "'glassgrad\\[crosscheck\\]'"):
             function(arg)
+
+
+# ---- the decoder's and the normalisation layers, both ways --------------------------------------
+
+def decoder(seed: int = 0) -> Sequential:
+    """Every layer of the second table once: Dense -> Reshape -> BatchNorm (4-D) -> LeakyReLU ->
+    Conv2DTranspose -> UpSampling2D -> LayerNorm."""
+    return with_biases(Sequential(
+        Dense(6, 4 * 3 * 3, rng=seed), Reshape(4, 3, 3), BatchNorm(4, momentum=0.3),
+        LeakyReLU(0.2), Conv2DTranspose(4, 2, 3, stride=2, padding=1, output_padding=1,
+                                        rng=seed + 1),
+        UpSampling2D((2, 1)), LayerNorm((12, 6), eps=1e-4)), seed)
+
+
+def test_to_torch_decoder_layers_keys_outputs_modes_and_buffers(torch):
+    model = decoder()
+    x = inputs(5, 6)
+    model(x)  # one training step: BatchNorm's running statistics move, it sees 4-D input
+    theirs = to_torch(model)
+    assert [type(m).__name__ for m in theirs] == [
+        "Linear", "Unflatten", "BatchNorm2d", "LeakyReLU", "ConvTranspose2d", "Upsample",
+        "LayerNorm"]
+    assert theirs[1].unflattened_size == (4, 3, 3) and theirs[3].negative_slope == 0.2
+    assert theirs[2].momentum == 0.3 and theirs[5].scale_factor == (2.0, 1.0)
+    assert (theirs[4].stride, theirs[4].output_padding) == ((2, 2), (1, 1))
+    assert shapes(theirs.state_dict()) == shapes(model.state_dict())
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), model.state_dict()[k])
+    assert theirs.state_dict()["2.num_batches_tracked"].item() == 1
+    assert all(m.training for m in theirs.modules())
+    x2 = inputs(5, 6, seed=2)
+    np.testing.assert_allclose(theirs(torch.from_numpy(x2)).detach().numpy(), model(x2).data,
+                               rtol=1e-4, atol=1e-4)  # training: batch statistics, both update
+    np.testing.assert_allclose(theirs[2].running_var.numpy(), model[2].running_var, rtol=1e-5)
+    model.eval()
+    theirs = to_torch(model)
+    assert not any(m.training for m in theirs.modules())
+    np.testing.assert_allclose(run_torch(torch, theirs, x2), model(x2).data, rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_decoder_round_trips_and_float64(torch):
+    model = decoder()
+    model(inputs(4, 6))
+    again = from_torch(to_torch(model))
+    assert repr(again) == repr(model) and again[2].input_ndim == 4
+    for (k, a), (j, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert k == j and a.dtype == b.dtype and np.array_equal(a, b)
+    model64 = as_float64(decoder(1))
+    model64(inputs(4, 6, dtype=np.float64))
+    theirs = to_torch(model64.eval())
+    assert all(v.dtype in (torch.float64, torch.int64) for v in theirs.state_dict().values())
+    back = from_torch(theirs)
+    assert back[2].running_mean.dtype == np.float64 and back[2].weight.dtype == np.float64
+    x = inputs(3, 6, dtype=np.float64)
+    np.testing.assert_allclose(run_torch(torch, theirs, x), model64(x).data, rtol=1e-10)
+    np.testing.assert_allclose(back(x).data, model64(x).data, rtol=1e-12)
+
+
+def test_batch_norm_export_follows_the_inputs_it_saw(torch):
+    layer = BatchNorm(3)
+    with pytest.raises(ValueError, match="to_torch: BatchNorm at '1' has not been called yet, "
+                                         "so whether it is torch's BatchNorm1d"):
+        to_torch(Sequential(Dense(2, 3), layer))
+    for shape, name in (((4, 3), "BatchNorm1d"), ((4, 3, 5), "BatchNorm1d"),
+                        ((4, 3, 2, 2), "BatchNorm2d")):
+        layer(inputs(*shape))
+        assert type(to_torch(layer)).__name__ == name
+    tnn = torch.nn
+    torch.manual_seed(0)
+    trained = tnn.Sequential(tnn.Conv2d(1, 3, 3), tnn.BatchNorm2d(3), tnn.Flatten(),
+                             tnn.Linear(3 * 4 * 4, 5), tnn.BatchNorm1d(5, momentum=None))
+    for _ in range(3):
+        trained(torch.randn(8, 1, 6, 6))
+    trained.eval()
+    ours = from_torch(trained)
+    assert (ours[1].input_ndim, ours[4].input_ndim, ours[4].momentum) == (4, 2, None)
+    assert int(ours[4].num_batches_tracked) == 3 and not ours[4].training
+    x = inputs(2, 1, 6, 6)
+    np.testing.assert_allclose(ours(x).data, run_torch(torch, trained, x), rtol=1e-5, atol=1e-5)
+
+
+def test_embedding_both_ways(torch):
+    torch.manual_seed(0)
+    theirs = torch.nn.Sequential(torch.nn.Embedding(10, 4), torch.nn.Flatten(),
+                                 torch.nn.Linear(12, 2))
+    ours = from_torch(theirs)
+    assert repr(ours[0]) == "Embedding(10, 4)"
+    tokens = np.random.default_rng(0).integers(0, 10, size=(5, 3))
+    np.testing.assert_allclose(ours(tokens).data, run_torch(torch, theirs, tokens), rtol=1e-6)
+    back = to_torch(ours)
+    assert torch.equal(back[0].weight, theirs[0].weight)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tnn: tnn.ConvTranspose2d(1, 2, 3, dilation=2),
+     "ConvTranspose2d at the top (the model itself) has dilation=(2, 2)"),
+    (lambda tnn: tnn.ConvTranspose2d(1, 2, 3, stride=2, output_padding=2),
+     "has output_padding=(2, 2); glassgrad's layers support output_padding smaller than the "
+     "stride (2, 2) only"),
+    (lambda tnn: tnn.Upsample(scale_factor=2, mode="bilinear"), "has mode='bilinear'"),
+    (lambda tnn: tnn.Upsample(scale_factor=1.5), "has scale_factor=1.5; glassgrad's layers "
+                                                 "support whole numbers"),
+    (lambda tnn: tnn.Upsample(size=(4, 4)), "has size=(4, 4)"),
+    (lambda tnn: tnn.Unflatten(2, (2, 3)), "Unflatten at the top (the model itself) has dim=2"),
+    (lambda tnn: tnn.BatchNorm1d(3, affine=False), "has affine=False"),
+    (lambda tnn: tnn.BatchNorm2d(3, track_running_stats=False), "has track_running_stats=False"),
+    (lambda tnn: tnn.LayerNorm(3, elementwise_affine=False), "has elementwise_affine=False"),
+    (lambda tnn: tnn.LayerNorm(3, bias=False), "has bias=None"),
+    (lambda tnn: tnn.Embedding(5, 2, padding_idx=0), "has padding_idx=0"),
+    (lambda tnn: tnn.Embedding(5, 2, max_norm=1.0), "has max_norm=1.0"),
+])
+def test_from_torch_settings_the_new_layers_lack(torch, make, message):
+    with pytest.raises(ValueError) as error:
+        from_torch(make(torch.nn))
+    assert message in str(error.value)
 
 
 # ---- to_onnx ---------------------------------------------------------------------------------
