@@ -75,6 +75,7 @@ class Series:
     test_start: int             # first index of the test targets
     window: int
     back: object                # (predicted z at t, t) -> predicted value at t
+    noise: float = 0.0          # the deviation of the noise added to the series, if known
 
     def windows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Inputs (n, window, 1), targets (n, 1) and their indices t, for targets t in
@@ -101,7 +102,7 @@ def sine(rng: np.random.Generator, n: int = 400, window: int = 25) -> Series:
     """sin(2 pi t / 25) + 0.1 * N(0, 1): learned as it is (already centred, of unit scale)."""
     values = np.sin(2 * np.pi * np.arange(n) / 25) + 0.1 * rng.standard_normal(n)
     return Series("noisy sine wave", values, values.copy(), n - n // 4, window,
-                  lambda z_hat, t: z_hat)
+                  lambda z_hat, t: z_hat, noise=0.1)
 
 
 # %% The models
@@ -165,7 +166,12 @@ def plot_rmse(results: list[tuple[Series, dict]], out) -> None:
         values = [models[k][2] for k in labels]
         bars = ax.bar(labels, values, color=["tab:red", "tab:blue"])
         ax.bar_label(bars, fmt="%.3g")
-        ax.set(title=series.name, ylabel="test RMSE")
+        title = series.name
+        if series.noise:  # no model can predict the noise: its deviation is the floor
+            ax.axhline(series.noise, color="black", ls=":", lw=1.2)
+            title += f"\n(dotted: the noise's deviation, {series.noise:g})"
+        ax.margins(y=0.15)
+        ax.set(title=title, ylabel="test RMSE")
     save(fig, out, "lstm_series_rmse.png")
 
 
