@@ -22,7 +22,9 @@ Two series:
    test set.
 2. a noisy sine wave, 400 steps of sin(2 pi t / 25) + 0.1 * noise; the last quarter is the test.
 
-Both models predict one step ahead from the true past. The score is the test root mean squared
+Both models train on the windows before the test part, the latest fifth of them held out to
+stop training when it stops improving (nn.EarlyStopping, best weights restored), and predict
+one step ahead from the true past. The score is the test root mean squared
 error (RMSE), in passengers (thousands) or in the sine's units.
 
     python demos/lstm_series.py [--quick] [--out out] [--epochs N] [--seed S]
@@ -129,11 +131,16 @@ def dense_model(window: int, hidden: int = 32, seed: int = 0) -> nn.Sequential:
 
 def fit_and_predict(model: nn.Module, series: Series, epochs: int, seed: int
                     ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Train on the training windows; return every window's index, its prediction (as a value)
-    and the test RMSE."""
+    """Train on the training windows, keeping the last fifth of them (the latest in time) to
+    validate: training stops when the validation cost has not improved for 30 epochs, and the
+    model keeps its best weights. Return every window's index, its prediction (as a value) and
+    the test RMSE."""
     x, y, _ = series.windows(0, series.test_start)
-    nn.fit(model, x, y, "mse", nn.Adam(model.parameters(), lr=3e-3), epochs=epochs,
-           batch_size=16, verbose=0, rng=seed)
+    cut = len(x) - len(x) // 5
+    stop = nn.EarlyStopping(patience=30, restore_best_weights=True)
+    nn.fit(model, x[:cut], y[:cut], "mse", nn.Adam(model.parameters(), lr=3e-3), epochs=epochs,
+           batch_size=16, validation_data=(x[cut:], y[cut:]), callbacks=[stop], verbose=0,
+           rng=seed)
     x_all, _, t = series.windows(0, len(series.values))
     predicted = series.back(nn.predict(model, x_all)[:, 0].astype(np.float64), t)
     test = t >= series.test_start
