@@ -22,6 +22,8 @@ EXPECTED = {
     "sgd.py": ["sgd_vs_gd.png", "sgd_learning_rates.png", "sgd_saddle.png"],
     "learn_2d.py": ["learn_2d_curves.png", "learn_2d_heatmaps.png"],
     "moons.py": ["moons.png"],
+    "lstm_series.py": ["lstm_series.png", "lstm_series_rmse.png"],
+    "autoencoder.py": ["autoencoder.png", "autoencoder_denoise.png", "autoencoder_curves.png"],
     "newton.py": ["newton_1d.png", "newton_rosenbrock.png", "tanh_derivatives.png"],
     "tour.py": ["index.html", "neuron_player.html", "fit_line.png", "fit_line.gif",
                 "sgd_saddle.png", "learn_2d_heatmaps.png"],
@@ -131,6 +133,29 @@ def test_tanh_derivatives_match_closed_forms(monkeypatch):
     assert len(curves) == 5
     for got, want in zip(curves, newton.tanh_closed_forms(x)):
         assert np.max(np.abs(got - want)) < 1e-10
+
+
+def test_lstm_series_windows_and_the_way_back(monkeypatch):
+    """The embedded airline series is R's AirPassengers; a window's target is the value after it;
+    the true standardized change turns back into the true passenger count."""
+    lesson = import_demo("lstm_series", monkeypatch)
+    assert len(lesson.AIRLINE) == 144 and lesson.AIRLINE.sum() == 40363
+    series = lesson.airline()
+    x, y, t = series.windows(0, len(series.values))
+    assert x.shape == (144 - 13, 12, 1) and t[0] == 13
+    np.testing.assert_allclose(x[5, :, 0], series.z[t[5] - 12:t[5]], rtol=1e-6)
+    np.testing.assert_allclose(series.back(series.z[t], t), lesson.AIRLINE[t], rtol=1e-9)
+    assert abs(series.z[1:series.test_start].mean()) < 1e-9  # standardized on training months
+
+
+def test_autoencoder_shapes_and_noise(monkeypatch):
+    lesson = import_demo("autoencoder", monkeypatch)
+    for side in (12, 28):
+        model = lesson.conv_autoencoder()
+        assert model(np.zeros((2, 1, side, side), np.float32)).shape == (2, 1, side, side)
+    x = np.random.default_rng(0).uniform(size=(50, 1, 12, 12)).astype(np.float32)
+    noisy = lesson.add_noise(x, np.random.default_rng(1))
+    assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, x)
 
 
 def test_tour_gallery_links_every_file(tmp_path):
