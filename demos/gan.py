@@ -48,7 +48,7 @@ from mnist_cnn import mnist_options
 from vae import load_pixels, load_strokes
 
 import nn
-from autograd import Tensor, grad, no_grad, where
+from autograd import Tensor, grad, no_grad
 
 SLOPE = 0.2  # the leaky ReLU's slope for x < 0
 RADIUS, MODES, STD = 2.0, 8, 0.05  # the ring of Gaussians
@@ -69,15 +69,9 @@ def options(parser: argparse.ArgumentParser) -> None:
 
 
 # %% The networks
-class LeakyReLU(nn.Module):
-    """x if x > 0 else slope * x, from existing ops: where(x > 0, x, slope * x), the mask a
-    constant. (nn.LeakyReLU replaces it when it lands in nn.)"""
-
-    def __init__(self, slope: float = SLOPE) -> None:
-        self.slope = slope
-
-    def forward(self, x: Tensor) -> Tensor:
-        return where(x.data > 0, x, x * self.slope)
+def leaky_relu() -> nn.Module:
+    """The activation of every network here: nn.LeakyReLU(0.2), x if x > 0 else 0.2 * x."""
+    return nn.LeakyReLU(SLOPE)
 
 
 def mlp(sizes: list[int], activation: Callable[[], nn.Module], seed: int,
@@ -198,7 +192,7 @@ def ring_lesson(args: argparse.Namespace) -> dict[str, float]:
     rng = np.random.default_rng(args.seed)
     hidden = 64 if args.quick else 128
     gan = GAN(gen=mlp([2, hidden, hidden, 2], nn.ReLU, args.seed),
-              critic=mlp([2, hidden, hidden, 1], LeakyReLU, args.seed + 10),
+              critic=mlp([2, hidden, hidden, 1], leaky_relu, args.seed + 10),
               latent=2, gp=args.gp, lr=3e-4 if args.gp else 1e-3)
 
     def real_batches() -> Iterator[np.ndarray]:
@@ -263,8 +257,8 @@ def image_lesson(args: argparse.Namespace) -> dict[str, float]:
     x = 2 * x - 1  # pixels in [-1, 1], as G's tanh makes them
     epochs = args.epochs or (30 if args.quick else 20)
     rng = np.random.default_rng(args.seed)
-    gan = GAN(gen=mlp([latent, *sizes, side * side], LeakyReLU, args.seed, nn.Tanh()),
-              critic=mlp([side * side, *sizes[::-1], 1], LeakyReLU, args.seed + 10),
+    gan = GAN(gen=mlp([latent, *sizes, side * side], leaky_relu, args.seed, nn.Tanh()),
+              critic=mlp([side * side, *sizes[::-1], 1], leaky_relu, args.seed + 10),
               latent=latent, gp=args.gp, lr=2e-4)
     batch_size = 64 if args.quick else 128
     rounds = len(x) // batch_size // gan.critic_steps  # an epoch: D sees every image once

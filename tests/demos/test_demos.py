@@ -282,7 +282,7 @@ def test_gan_gradient_penalty_matches_finite_differences(monkeypatch):
     gan = import_demo("gan", monkeypatch)
     from nn import Parameter
 
-    critic = gan.mlp([3, 5, 1], gan.LeakyReLU, seed=3)
+    critic = gan.mlp([3, 5, 1], gan.leaky_relu, seed=3)
     for layer in critic:
         for name in ("weight", "bias"):
             if hasattr(layer, name):
