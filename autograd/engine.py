@@ -133,7 +133,11 @@ def _run(root: Any, grad: Any, order: Sequence[Any] | None, record: bool,
                 local = op.local(node)  # a local derivative of None: no gradient for that parent
                 if not record:  # the fast path: multiply and accumulate, nothing kept
                     for parent, d in zip(node._prev, local):
-                        if d is not None:
+                        if d is None:
+                            continue
+                        if type(d) is float and d == 1.0:  # add's: pass the gradient on as is
+                            parent._accumulate_grad(upstream)
+                        else:
                             parent._accumulate_grad(upstream * d, True)  # a new product
                     continue
                 contributions = tuple(None if d is None else upstream * d for d in local)

@@ -45,9 +45,10 @@ class ConvContext:
     gathered from its input ``source``: the im2col matrix (N * OH * OW, kh * kw * C + 1, each
     row ending with a 1) when the whole batch fitted in one block of BLOCK_BYTES, else the
     zero-padded input (when there is padding). They serve that very array only (see
-    :meth:`kept`)."""
+    :meth:`kept`). conv_transpose2d's forward keeps its input's pixel rows (N * H * W, C) in
+    ``rows`` for its rule, which needs them again."""
 
-    __slots__ = ("stride", "padding", "kernel", "size", "source", "padded", "cols")
+    __slots__ = ("stride", "padding", "kernel", "size", "source", "padded", "cols", "rows")
 
     def __init__(self, stride: tuple[int, int], padding: tuple[int, int],
                  kernel: tuple[int, int] | None = None, size: tuple[int, int] | None = None,
@@ -56,6 +57,7 @@ class ConvContext:
         self.source: np.ndarray | None = None
         self.padded: np.ndarray | None = None
         self.cols: np.ndarray | None = None
+        self.rows: np.ndarray | None = None
 
     def kept(self, x: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(cols, padded)`` kept by the forward pass if it was given ``x`` itself (the same
@@ -167,28 +169,41 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
     return out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2)
 
 
-def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, ctx: ConvContext) -> np.ndarray:
-    """By blocks of samples: one product of y's rows with every offset's weights at once,
-    (m * OH * OW, o) @ (o, kh * kw * c), then each offset's (p, q) columns added into the
-    zero-padded output at that offset (col2im); then the padding is cut off."""
+def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, b: np.ndarray,
+                              ctx: ConvContext) -> np.ndarray:
+    """By phases. Offset (p, q) of the kernel lands on the output rows ``s*i + p``: those of
+    phase ``p % s``, shifted by ``p // s``. So the zero-padded output is kept as s x s phase
+    grids (each channels-last), every offset's product ``y @ w[:, :, p, q]`` is added into its
+    phase as whole rows of pixels, and one pass interleaves the phases into the output, cropping
+    the padding and adding the bias. By blocks of samples: one product of a block's pixel rows
+    with every offset's weights at once, (kh * kw) x (m * OH * OW, o) @ (o, c)."""
     n, o, oh, ow = y.shape
     _, c, kh, kw = w.shape
-    (ph, pw), (h, wd) = ctx.padding, ctx.size
-    pixels, dtype, k = oh * ow, np.result_type(y, w), kh * kw * c
-    g = _pixel_rows(y)
-    dx = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=dtype)  # padded, channels-last
-    w_matrix = np.ascontiguousarray(w.transpose(0, 2, 3, 1), dtype=dtype).reshape(o, k)
-    blocks = _sample_blocks(n, pixels * k * dtype.itemsize)
-    cols = np.empty((blocks[0].stop * pixels, k), dtype=dtype)
+    (sh, sw), (ph, pw), (h, wd) = ctx.stride, ctx.padding, ctx.size
+    dtype, pixels = np.result_type(y, w), oh * ow
+    grid = (max((kh - 1) // sh + oh, -(-(ph + h) // sh)),  # phase rows, columns: every offset's
+            max((kw - 1) // sw + ow, -(-(pw + wd) // sw)))  # landing place and the cropped ones
+    phases = np.zeros((sh, sw, n, *grid, c), dtype=dtype)
+    g = _pixel_rows(y)  # a copy unless y is channels-last: kept for the rule
+    ctx.source, ctx.rows = y, g
+    w_stack = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=dtype).reshape(kh * kw, o, c)
+    blocks = _sample_blocks(n, pixels * kh * kw * c * dtype.itemsize)
+    products = np.empty((kh * kw, blocks[0].stop * pixels, c), dtype=dtype)
     for block in blocks:
-        m, rows = block.stop - block.start, slice(block.start * pixels, block.stop * pixels)
-        part, product = dx[block], cols[:m * pixels]
-        np.matmul(g[rows], w_matrix, out=product)
-        product = product.reshape(m, oh, ow, kh, kw, c)
+        m = block.stop - block.start
+        product = products[:, :m * pixels]
+        np.matmul(g[block.start * pixels:block.stop * pixels], w_stack, out=product)
+        product = product.reshape(kh, kw, m, oh, ow, c)
         for i, j in offsets(kh, kw):
-            strided(part, i, j, oh, ow, *ctx.stride, channels_last=True)[...] += \
-                product[:, :, :, i, j]
-    return dx[:, ph:ph + h, pw:pw + wd, :].transpose(0, 3, 1, 2)
+            (qi, a), (qj, e) = divmod(i, sh), divmod(j, sw)
+            phases[a, e, block, qi:qi + oh, qj:qj + ow] += product[i, j]
+    out = np.empty((n, h, wd, c), dtype=dtype)
+    for a, e in offsets(sh, sw):  # output row r is phase (r + ph) % s, grid row (r + ph) // s
+        r0, c0 = (a - ph) % sh, (e - pw) % sw
+        target = out[:, r0::sh, c0::sw]
+        q0, s0 = (r0 + ph) // sh, (c0 + pw) // sw
+        np.add(phases[a, e, :, q0:q0 + target.shape[1], s0:s0 + target.shape[2]], b, out=target)
+    return out.transpose(0, 3, 1, 2)
 
 
 def _conv2d_weight_forward(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np.ndarray:
@@ -213,11 +228,38 @@ def _conv2d_weight_forward(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np
     return gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1)
 
 
+def _conv2d_and_weight(x: np.ndarray, w: np.ndarray, y: np.ndarray, ctx: ConvContext,
+                       y_rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``conv2d(x, w)`` (no bias) and ``conv2d_weight(x, y)`` from one gathering of x's
+    windows: each block's im2col rows serve both products while they are in the cache.
+    ``y_rows``: y's pixel rows, if already made."""
+    o, c, kh, kw = w.shape
+    xp = _padded(x, ctx.padding)
+    windows = _windows(xp, kh, kw, ctx.stride)
+    n, oh, ow = windows.shape[:3]
+    pixels, k, dtype = oh * ow, kh * kw * c, np.result_type(x, w, y)
+    w_matrix = np.ascontiguousarray(w.transpose(2, 3, 1, 0), dtype=dtype).reshape(k, o)
+    g = _pixel_rows(y) if y_rows is None else y_rows
+    out, gw = np.empty((n * pixels, o), dtype=dtype), np.zeros((k, o), dtype=dtype)
+    blocks = _sample_blocks(n, pixels * k * x.itemsize)
+    cols = np.empty((blocks[0].stop * pixels, k), dtype=x.dtype)
+    for block in blocks:
+        pixel_rows = slice(block.start * pixels, block.stop * pixels)
+        rows = cols[:(block.stop - block.start) * pixels]
+        _gather(rows.reshape((-1,) + windows.shape[1:]), xp, windows, block, ctx.stride)
+        np.matmul(rows, w_matrix, out=out[pixel_rows])
+        gw += rows.T @ g[pixel_rows]
+    return (out.reshape(n, oh, ow, o).transpose(0, 3, 1, 2),
+            gw.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
+
+
 # ---- the rules: each op's gradient is made of the other two -----------------------------------
 
-def _zeros_bias(w: Any) -> np.ndarray:
+def _zeros_bias(w: Any, axis: int = 0) -> np.ndarray:
+    """A bias of zeros for the output channels of weight ``w`` (its axis 0 for conv2d, 1 for
+    conv_transpose2d)."""
     weight = value_of(w)
-    return np.zeros(weight.shape[0], dtype=weight.dtype)
+    return np.zeros(weight.shape[axis], dtype=weight.dtype)
 
 
 def _pixel_sums(up: Any) -> Any:
@@ -233,19 +275,26 @@ def _conv2d_vjp(node: Any, up: Any) -> tuple:
     summed over n, i, j. The ops get the forward's context (what it kept for x)."""
     x, w, b = node._prev
     ctx: ConvContext = node._ctx
-    return (CONV_TRANSPOSE2D.run(up, w.data, ctx=ctx) if x.requires_grad else None,
+    return (CONV_TRANSPOSE2D.run(up, w.data, _zeros_bias(w.data, 1), ctx=ctx)
+            if x.requires_grad else None,
             CONV2D_WEIGHT.run(x.data, up, ctx=ctx) if w.requires_grad else None,
             _pixel_sums(up) if b.requires_grad else None)
 
 
 def _conv_transpose2d_vjp(node: Any, up: Any) -> tuple:
-    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y). Both read the
-    windows of dL/df: one context, so conv2d_weight uses what conv2d gathered."""
-    y, w = node._prev
+    """dL/dy = conv2d(dL/df, w) (no bias);  dL/dw = conv2d_weight(dL/df, y);  dL/db = dL/df
+    summed over n, i, j. Both products read the windows of dL/df: on arrays they are made
+    together from one gathering of them (:func:`_conv2d_and_weight`)."""
+    y, w, b = node._prev
     ctx = ConvContext(node._ctx.stride, node._ctx.padding, kernel=value_of(w.data).shape[2:])
+    gb = _pixel_sums(up) if b.requires_grad else None
+    if y.requires_grad and w.requires_grad and all(
+            isinstance(a, np.ndarray) for a in (up, y.data, w.data)):  # not a recorded pass
+        kept = node._ctx.rows if node._ctx.source is y.data else None
+        return (*_conv2d_and_weight(up, w.data, y.data, ctx, kept), gb)
     gy = CONV2D.run(up, w.data, _zeros_bias(w.data), ctx=ctx) if y.requires_grad else None
     gw = CONV2D_WEIGHT.run(up, y.data, ctx=ctx) if w.requires_grad else None
-    return gy, gw
+    return gy, gw, gb
 
 
 def _conv2d_weight_vjp(node: Any, up: Any) -> tuple:
@@ -255,7 +304,8 @@ def _conv2d_weight_vjp(node: Any, up: Any) -> tuple:
     gx = gy = None
     if x.requires_grad:
         size = value_of(x.data).shape[2:]
-        gx = CONV_TRANSPOSE2D.run(y.data, up, ctx=ConvContext(stride, padding, size=size))
+        gx = CONV_TRANSPOSE2D.run(y.data, up, _zeros_bias(up, 1),
+                                  ctx=ConvContext(stride, padding, size=size))
     if y.requires_grad:
         gy = CONV2D.run(x.data, up, _zeros_bias(up), ctx=ConvContext(stride, padding))
     return gx, gy
@@ -263,14 +313,17 @@ def _conv2d_weight_vjp(node: Any, up: Any) -> tuple:
 
 # ---- plain references (the tests check the fast computations against them) -------------------
 
-def conv_transpose2d_reference(y: np.ndarray, w: np.ndarray, ctx: ConvContext) -> np.ndarray:
-    """conv_transpose2d written plainly: y times w[:, :, p, q] added at each offset (p, q)."""
+def conv_transpose2d_reference(y: np.ndarray, w: np.ndarray, ctx: ConvContext,
+                               b: np.ndarray | None = None) -> np.ndarray:
+    """conv_transpose2d written plainly: y times w[:, :, p, q] added at each offset (p, q),
+    then the bias (if any) on each output channel."""
     (ph, pw), (h, wd), (oh, ow) = ctx.padding, ctx.size, y.shape[2:]
     dxp = np.zeros((y.shape[0], w.shape[1], h + 2 * ph, wd + 2 * pw), dtype=y.dtype)
     for p, q in offsets(*w.shape[2:]):
         strided(dxp, p, q, oh, ow, *ctx.stride)[...] += np.einsum("noij,oc->ncij", y,
                                                                   w[:, :, p, q])
-    return dxp[:, :, ph:ph + h, pw:pw + wd]
+    out = dxp[:, :, ph:ph + h, pw:pw + wd]
+    return out if b is None else out + b.reshape(-1, 1, 1)
 
 
 def conv2d_weight_reference(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np.ndarray:
@@ -300,10 +353,11 @@ CONV2D = tensor_op(
          "dL/db = dL/df summed over n, i, j")
 CONV_TRANSPOSE2D = tensor_op(
     "conv_transpose2d", _conv_transpose2d_forward, vjp=_conv_transpose2d_vjp, symbol="convT",
-    arity=2, uses_ctx=True, fresh_vjp=True,
-    math="f(y, w)[n, c, s*i + p, s*j + q] += sum_o y[n, o, i, j] * w[o, c, p, q] over all "
-         "i, j, p, q (on the zero-padded H x W grid, then cropped: the adjoint of conv2d in x);  "
-         "dL/dy = conv2d(dL/df, w);  dL/dw = conv2d_weight(dL/df, y)")
+    arity=3, uses_ctx=True, fresh_vjp=True,
+    math="f(y, w, b)[n, c, s*i + p, s*j + q] = b[c] + sum_o y[n, o, i, j] * w[o, c, p, q] summed "
+         "over all i, j, p, q landing there (on the zero-padded H x W grid, then cropped: the "
+         "adjoint of conv2d in x);  dL/dy = conv2d(dL/df, w);  "
+         "dL/dw = conv2d_weight(dL/df, y);  dL/db = dL/df summed over n, i, j")
 CONV2D_WEIGHT = tensor_op(
     "conv2d_weight", _conv2d_weight_forward, vjp=_conv2d_weight_vjp, symbol="convW", arity=2,
     uses_ctx=True, fresh_vjp=True,

@@ -188,8 +188,9 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None,
     its input, so ``conv_transpose2d(y, w)`` is the gradient that ``conv2d(x, w)`` sends back to
     x (a conv2d weight (out_c, in_c, kh, kw) is exactly this function's (in, out, kh, kw)). Several
     sizes H convolve to the same OH when the stride does not divide; ``output_padding``
-    (< stride) picks one of them. One op, ``conv_transpose2d`` of ``autograd.tensor.conv``,
-    whose rule uses conv2d and conv2d_weight, so it has derivatives of every order.
+    (< stride) picks one of them. One op, ``conv_transpose2d`` of ``autograd.tensor.conv``, the
+    bias included, whose rule uses conv2d and conv2d_weight, so it has derivatives of every
+    order.
 
     >>> y = Tensor(np.ones((1, 1, 2, 2)))
     >>> conv_transpose2d(y, Tensor(np.ones((1, 1, 3, 3))), stride=2, padding=1,
@@ -222,16 +223,16 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Tensor | None = None,
                          f"stride {stride}, padding {padding} and output_padding {extra} gives "
                          f"an output of {size[0]}x{size[1]} pixels; it needs at least 1x1")
     x, w, _ = promote(x, w)
-    ctx = ConvContext(stride, padding, size=size)
-    out = apply(CONV_TRANSPOSE2D, CONV_TRANSPOSE2D.forward(x.data, w.data, ctx), (x, w), ctx)
     if b is None:
-        return out
+        b = constant(np.zeros(w.shape[1], dtype=w.dtype))
     b = _tensor(b, "conv_transpose2d", "bias")
     if b.shape != (w.shape[1],):
         raise ValueError(f"conv_transpose2d: bias shape {b.shape} does not match the "
                          f"{w.shape[1]} output channels of weight shape {w.shape} "
                          "(in, out, kh, kw)")
-    return out + b.reshape(-1, 1, 1)
+    ctx = ConvContext(stride, padding, size=size)
+    return apply(CONV_TRANSPOSE2D, CONV_TRANSPOSE2D.forward(x.data, w.data, b.data, ctx),
+                 (x, w, b), ctx)
 
 
 def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],

@@ -294,13 +294,13 @@ def _torch_conv2d_weight(torch: Any, x: Any, y: Any, kernel: tuple, stride: int,
 @st.composite
 def conv_transpose2d_case(draw: st.DrawFn) -> Case:
     n, c, o, h, w, kernel, stride, padding, (oh, ow) = draw(_conv_shapes())
-    y, wt = draw(arrays((n, o, oh, ow))), draw(arrays((o, c, *kernel)))
+    y, wt, b = draw(arrays((n, o, oh, ow))), draw(arrays((o, c, *kernel))), draw(arrays((c,)))
     ctx = ConvContext((stride, stride), (padding, padding), size=(h, w))
     extra = ((h + 2 * padding - kernel[0]) % stride, (w + 2 * padding - kernel[1]) % stride)
-    return Case(lambda a, b: CONV_TRANSPOSE2D(a, b, ctx=ctx), (y, wt),
-                lambda a, b: conv_transpose2d_reference(a, b, ctx),
-                lambda torch, a, b: torch.nn.functional.conv_transpose2d(
-                    a, b, stride=stride, padding=padding, output_padding=extra))
+    return Case(lambda a, k, e: CONV_TRANSPOSE2D(a, k, e, ctx=ctx), (y, wt, b),
+                lambda a, k, e: conv_transpose2d_reference(a, k, ctx, e),
+                lambda torch, a, k, e: torch.nn.functional.conv_transpose2d(
+                    a, k, e, stride=stride, padding=padding, output_padding=extra))
 
 
 @st.composite

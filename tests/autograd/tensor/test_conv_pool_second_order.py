@@ -103,9 +103,12 @@ def test_the_three_forwards_match_plain_loops(monkeypatch, config, block_bytes):
     assert (ctx.kernel, ctx.size) == (kernel, size)  # conv2d's forward fills them in
     expected = conv_transpose2d_loops(y, w, stride, padding, size)
     fresh = ConvContext(stride, padding, kernel=kernel, size=size)
-    for got in (CONV_TRANSPOSE2D.forward(y, w, fresh), conv_transpose2d_reference(y, w, fresh)):
+    bias = np.random.default_rng(1).standard_normal(x.shape[1])
+    for got in (CONV_TRANSPOSE2D.forward(y, w, bias, fresh),
+                conv_transpose2d_reference(y, w, fresh, bias)):
         assert got.shape == x.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(got, expected + bias.reshape(-1, 1, 1), rtol=1e-12,
+                                   atol=1e-12)
     expected = conv2d_weight_loops(x, y, stride, padding, kernel)
     # with what conv2d's forward kept for this x (its im2col rows, or its padded input), without
     for c in (ctx, fresh):
@@ -122,7 +125,8 @@ def test_the_three_ops_are_the_gradients_of_one_trilinear_form(config):
     x, w, _, y, stride, padding = _draw(config, 1)
     ctx = ConvContext(stride, padding, kernel=w.shape[2:], size=x.shape[2:])
     t = np.sum(y * CONV2D.forward(x, w, np.zeros(w.shape[0]), ConvContext(stride, padding)))
-    np.testing.assert_allclose(np.sum(CONV_TRANSPOSE2D.forward(y, w, ctx) * x), t, rtol=1e-12)
+    spread = CONV_TRANSPOSE2D.forward(y, w, np.zeros(x.shape[1]), ctx)
+    np.testing.assert_allclose(np.sum(spread * x), t, rtol=1e-12)
     np.testing.assert_allclose(np.sum(CONV2D_WEIGHT.forward(x, y, ctx) * w), t, rtol=1e-12)
 
 
@@ -135,7 +139,7 @@ def test_conv_transpose2d_output_size_is_its_ctx_s_whatever_the_remainder():
     for extra in [(0, 0), (2, 1), (1, 0)]:
         size = (3 * 3 - 2 + 3 + extra[0], 2 * 2 + 2 + extra[1])
         ctx = ConvContext(stride, padding, size=size)
-        got = CONV_TRANSPOSE2D.forward(y, w, ctx)
+        got = CONV_TRANSPOSE2D.forward(y, w, np.zeros(2), ctx)
         assert got.shape == (2, 2, *size)
         np.testing.assert_allclose(got, conv_transpose2d_loops(y, w, stride, padding, size),
                                    rtol=1e-12, atol=1e-12)
@@ -166,8 +170,9 @@ def test_what_conv2d_kept_serves_its_own_input_only(monkeypatch, block_bytes):
 def test_conv_transpose2d_and_conv2d_weight_first_derivatives(config):
     x, w, _, y, stride, padding = _draw(config, 5)
     ctx = ConvContext(stride, padding, kernel=w.shape[2:], size=x.shape[2:])
-    assert gradcheck(lambda a, b: CONV_TRANSPOSE2D(a, b, ctx=ctx),
-                     Tensor(y, requires_grad=True), Tensor(w, requires_grad=True))
+    bias = Tensor(np.random.default_rng(6).standard_normal(x.shape[1]), requires_grad=True)
+    assert gradcheck(lambda a, b, e: CONV_TRANSPOSE2D(a, b, e, ctx=ctx),
+                     Tensor(y, requires_grad=True), Tensor(w, requires_grad=True), bias)
     assert gradcheck(lambda a, b: CONV2D_WEIGHT(a, b, ctx=ctx),
                      Tensor(x, requires_grad=True), Tensor(y, requires_grad=True))
     assert gradcheck(lambda a, b: CONV2D_WEIGHT.run(a, b, ctx=ctx).tanh(),  # through Op.run
@@ -267,7 +272,9 @@ def test_second_derivatives_of_the_adjoint_ops():
     family), so a convolution has derivatives of every order."""
     x, w, _, y, stride, padding = _draw((1, 2, 2, 5, 4, (3, 2), (2, 1), (1, 0)), 11)
     ctx = ConvContext(stride, padding, kernel=w.shape[2:], size=x.shape[2:])
-    _check_second_derivatives(lambda a, c: CONV_TRANSPOSE2D(a, c, ctx=ctx).tanh(), [y, w])
+    bias = np.random.default_rng(12).standard_normal(x.shape[1])
+    _check_second_derivatives(lambda a, c, e: CONV_TRANSPOSE2D(a, c, e, ctx=ctx).tanh(),
+                              [y, w, bias])
     _check_second_derivatives(lambda a, c: CONV2D_WEIGHT(a, c, ctx=ctx).tanh(), [x, y])
     pool = PoolContext((3, 2), (2, 2))
     xp = _distinct((1, 2, 6, 5), 12)
@@ -325,3 +332,19 @@ def test_hvp_through_conv2d_max_pool2d_and_a_sum_of_squares_matches_pytorch(
     np.testing.assert_allclose(value.data, ref_value.numpy(), rtol=1e-12)
     for got, want in zip(products, ref):
         np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("block_bytes", [1, 10 ** 9])
+@pytest.mark.parametrize("config", CONFIGS[:3])
+def test_conv_transpose2d_rule_gathers_once_for_both_products(monkeypatch, config, block_bytes):
+    """On arrays, conv_transpose2d's rule makes dL/dy and dL/dw from one gathering of dL/df's
+    windows (conv.py's _conv2d_and_weight), block by block; the same numbers as conv2d and
+    conv2d_weight each gathering on its own."""
+    monkeypatch.setattr(conv, "BLOCK_BYTES", block_bytes)
+    x, w, _, y, stride, padding = _draw(config, 13)
+    ctx = ConvContext(stride, padding, kernel=w.shape[2:])
+    gy, gw = conv._conv2d_and_weight(x, w, y, ctx)
+    np.testing.assert_allclose(gy, conv2d_loops(x, w, np.zeros(w.shape[0]), stride, padding),
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, conv2d_weight_loops(x, y, stride, padding, w.shape[2:]),
+                               rtol=1e-12, atol=1e-12)
