@@ -171,19 +171,21 @@ def _conv2d_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, ctx: ConvContex
 
 def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, b: np.ndarray,
                               ctx: ConvContext) -> np.ndarray:
-    """By phases. Offset (p, q) of the kernel lands on the output rows ``s*i + p``: those of
-    phase ``p % s``, shifted by ``p // s``. So the zero-padded output is kept as s x s phase
-    grids (each channels-last), every offset's product ``y @ w[:, :, p, q]`` is added into its
-    phase as whole rows of pixels, and one pass interleaves the phases into the output, cropping
-    the padding and adding the bias. By blocks of samples: one product of a block's pixel rows
-    with every offset's weights at once, (kh * kw) x (m * OH * OW, o) @ (o, c)."""
+    """Col2im on the zero-padded output grid, which starts as the bias. Every kernel offset's
+    product ``y @ w[:, :, p, q]`` (its own contiguous block of pixel rows) is added at rows
+    ``s*i + p``, columns ``s*j + q`` of the grid; the result is the grid without its padding,
+    a view. By blocks of samples: one product of a block's pixel rows with every offset's
+    weights at once, (kh * kw) x (m * OH * OW, o) @ (o, c)."""
     n, o, oh, ow = y.shape
     _, c, kh, kw = w.shape
     (sh, sw), (ph, pw), (h, wd) = ctx.stride, ctx.padding, ctx.size
     dtype, pixels = np.result_type(y, w), oh * ow
-    grid = (max((kh - 1) // sh + oh, -(-(ph + h) // sh)),  # phase rows, columns: every offset's
-            max((kw - 1) // sw + ow, -(-(pw + wd) // sw)))  # landing place and the cropped ones
-    phases = np.zeros((sh, sw, n, *grid, c), dtype=dtype)
+    # The grid (n, rows, sh, columns, sw, c): padded row r = sh * row + r % sh, so an offset's
+    # rows s*i + p are grid rows i + p // s of phase p % s (and the same for columns).
+    rows = max((kh - 1) // sh + oh, -(-(ph + h) // sh))
+    columns = max((kw - 1) // sw + ow, -(-(pw + wd) // sw))
+    grid = np.empty((n, rows, sh, columns, sw, c), dtype=dtype)
+    grid[...] = b
     g = _pixel_rows(y)  # a copy unless y is channels-last: kept for the rule
     ctx.source, ctx.rows = y, g
     w_stack = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=dtype).reshape(kh * kw, o, c)
@@ -196,14 +198,9 @@ def _conv_transpose2d_forward(y: np.ndarray, w: np.ndarray, b: np.ndarray,
         product = product.reshape(kh, kw, m, oh, ow, c)
         for i, j in offsets(kh, kw):
             (qi, a), (qj, e) = divmod(i, sh), divmod(j, sw)
-            phases[a, e, block, qi:qi + oh, qj:qj + ow] += product[i, j]
-    out = np.empty((n, h, wd, c), dtype=dtype)
-    for a, e in offsets(sh, sw):  # output row r is phase (r + ph) % s, grid row (r + ph) // s
-        r0, c0 = (a - ph) % sh, (e - pw) % sw
-        target = out[:, r0::sh, c0::sw]
-        q0, s0 = (r0 + ph) // sh, (c0 + pw) // sw
-        np.add(phases[a, e, :, q0:q0 + target.shape[1], s0:s0 + target.shape[2]], b, out=target)
-    return out.transpose(0, 3, 1, 2)
+            grid[block, qi:qi + oh, a, qj:qj + ow, e] += product[i, j]
+    padded = grid.reshape(n, rows * sh, columns * sw, c)
+    return padded[:, ph:ph + h, pw:pw + wd].transpose(0, 3, 1, 2)
 
 
 def _conv2d_weight_forward(x: np.ndarray, y: np.ndarray, ctx: ConvContext) -> np.ndarray:
