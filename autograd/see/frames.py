@@ -16,6 +16,7 @@ back afterwards. :func:`save_frames` writes the pictures as numbered files.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,16 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import graphviz
-import numpy as np
 
-from ..engine import topological_order, zero_grad
-from .steps import Step, backward_steps, backward_text
-from .text import forward_text, inputs_text, node_names, short
+from .steps import Step
+from .text import short
+from .timeline import Timeline, timeline
 from .viz import Look, paint
 
 __all__ = [
     "Moment", "backward_frames", "backward_look", "forward_frames", "forward_look", "moments",
-    "render_all", "save_frames",
+    "node_sizes", "render_all", "save_frames",
 ]
 
 def forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
@@ -61,49 +61,51 @@ class Moment:
         self.graph, self.text, self.phase, self.node = graph, text, phase, node
 
 
-def _grads(order: Sequence[Any]) -> list[Any]:
-    return [n.grad.copy() if isinstance(n.grad, np.ndarray) else n.grad for n in order]
+def node_sizes(line: Timeline, root: Any, **options: Any) -> dict[int, tuple[str, str]]:
+    """Lay the graph out once, each record with the widest text its fields will hold, and
+    return every value node's (width, height) in inches: the one layout of all the frames."""
+    look = Look(fields={id(n): line.widest[k] for k, n in enumerate(line.order)})
+    laid_out = json.loads(paint(root, look, order=line.order, **options).pipe(format="json"))
+    by_name = {o["name"]: o for o in laid_out.get("objects", []) if "width" in o}
+    sizes = {}
+    for k, node in enumerate(line.order):
+        found = by_name.get(f"v{k}")
+        if found is not None:
+            sizes[id(node)] = (found["width"], found["height"])
+    return sizes
 
 
 def moments(root: Any, mode: str = "forward", *, caption: bool = True,
             **options: Any) -> Iterator[Moment]:
-    """Yield the frames of one pass with their text (used by the frame functions and the player).
+    """Yield the frames of one pass with their text (used by the frame functions).
 
-    Backward moments replay the backward pass on the graph; the gradients are restored when the
-    generator finishes or is closed.
+    Every frame has the same layout: the nodes keep the sizes of one layout made with the
+    widest numbers (:func:`node_sizes`), so ``dot`` puts them in the same places each time.
+    The backward pass is replayed on the graph (:func:`autograd.see.timeline.timeline`); the
+    gradients are put back afterwards.
     """
     if mode not in ("forward", "backward"):
         raise ValueError(f"frames: mode must be 'forward' or 'backward', got {mode!r}")
-    fmt = options.get("fmt", ".4f")
-    order = topological_order(root)
-    names = node_names(order)
-    ops = [n for n in order if n._op is not None]
-    if mode == "forward":
-        options.setdefault("show_grad", False)
-        for k in range(len(ops) + 1):
-            text = forward_text(ops[k - 1], names, fmt) if k else inputs_text(order, names, fmt)
-            look = forward_look(order, ops, k, text if caption else "")
-            node = names[ops[k - 1]] if k else ""
-            yield Moment(paint(root, look, order=order, **options), text, "forward", node)
-        return
-    saved = _grads(order)
-    try:
-        zero_grad(root)
-        if root._op is not None:  # show the seed dL/dL = 1 before the first step
-            root._accumulate_grad(root._seed_grad(None))
-        r = names[root]
-        text = f"The backward pass starts at {r}: d{r}/d{r} = 1, every other gradient is 0"
-        look = backward_look(None, set(), root, fmt, text if caption else "")
-        yield Moment(paint(root, look, order=order, **options), text, "backward", r)
-        done: set[int] = set()
-        for step in backward_steps(root):
-            text = backward_text(step, fmt)
-            look = backward_look(step, done, root, fmt, text if caption else "")
-            yield Moment(paint(root, look, order=order, **options), text, "backward", step.name)
-            done.add(id(step.node))
-    finally:
-        for node, grad in zip(order, saved):
-            node.grad = grad
+    line = timeline(root, options.get("fmt", ".4f"))
+    sizes = node_sizes(line, root, **options)
+    order = line.order
+    lines = max(len(stage.text.split("\n")) for stage in line.steps)  # captions of one height
+    for stage, values in zip(line.steps, line.states()):
+        if stage.phase != mode:
+            continue
+        current = order[stage.current] if stage.current >= 0 else None
+        text = stage.text + "\n " * (lines - len(stage.text.split("\n")))
+        look = Look(current=current, mode=mode, caption=text if caption else "",
+                    sizes=sizes, edge_labels=stage.edge_labels,
+                    fields={id(n): line.fields(k, *values[k]) for k, n in enumerate(order)})
+        if mode == "forward":
+            look.hidden = {id(n) for k, n in enumerate(order) if line.born[k] > stage.index}
+        else:
+            look.receiving = {id(order[k]) for k in stage.receiving}
+            look.done = {id(n) for k, n in enumerate(order)
+                         if line.processed[k] is not None and line.processed[k] < stage.index}
+        name = line.names[current] if current is not None else ""
+        yield Moment(paint(root, look, order=order, **options), stage.text, mode, name)
 
 
 def forward_frames(root: Any, **options: Any) -> list[graphviz.Digraph]:

@@ -66,6 +66,12 @@ class Look:
         highlight: ids of nodes to mark in yellow.
         bad: ids of nodes whose gradient rule failed a check, with a short note.
         caption: text under the graph.
+        fields: for these ids, the record's fields (one line of text each) in place of the
+            node's name, data and gradient: the player lays its page out once with the widest
+            text each field will hold.
+        sizes: for these ids, a fixed (width, height) in inches. Frames give every node its size
+            in the one layout, so ``dot`` places the nodes of every frame in the same spots;
+            edge labels are then external (``xlabel``), which do not move nodes.
     """
 
     hidden: set[int] = field(default_factory=set)
@@ -77,6 +83,8 @@ class Look:
     highlight: set[int] = field(default_factory=set)
     bad: dict[int, str] = field(default_factory=dict)
     caption: str = ""
+    fields: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    sizes: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _record_text(text: str) -> str:
@@ -98,6 +106,10 @@ def _value_label(node: Any, name: str, fmt: str, show_grad: bool, rankdir: str) 
         fields.append(f"data {format_data(data, fmt)}")
         if show_grad:
             fields.append(f"grad {format_data(node.grad, fmt)}")
+    return _record(fields, rankdir)
+
+
+def _record(fields: list[str] | tuple[str, ...], rankdir: str) -> str:
     body = " | ".join(_record_text(f) for f in fields)
     # Records lay fields across the rank direction; braces turn them so they read left to right.
     return f"{{ {body} }}" if rankdir in ("LR", "RL") else body
@@ -256,7 +268,10 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
             attrs.update(fillcolor=HIGHLIGHT_FILL, penwidth="2", **{"class": "highlight"})
         elif key in look.done:
             attrs.update(fillcolor=DONE_FILL, **{"class": "done"})
-        label = _value_label(node, names_of[node], fmt, show_grad, rankdir)
+        label = (_record(look.fields[key], rankdir) if key in look.fields else
+                 _value_label(node, names_of[node], fmt, show_grad, rankdir))
+        if key in look.sizes:
+            attrs.update(width=look.sizes[key][0], height=look.sizes[key][1], fixedsize="true")
         add(paths.get(key, ()), f"v{k}", label, attrs)
         if node._op is not None:
             op_attrs = {"id": f"v{k}_op", "shape": "circle", "fontsize": "12", "width": "0.35",
@@ -283,8 +298,10 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
             if kept is not None and id(parent) not in kept:
                 continue
             label = look.edge_labels[i] if flowing and i < len(look.edge_labels) else ""
-            g.edge(f"v{index[id(parent)]}", f"v{k}_op",
-                   **_edge_attrs(hidden or id(parent) in look.hidden, flowing, look.mode, label))
+            attrs = _edge_attrs(hidden or id(parent) in look.hidden, flowing, look.mode, label)
+            if look.sizes and "label" in attrs:  # an external label leaves the layout alone
+                attrs["xlabel"] = attrs.pop("label")
+            g.edge(f"v{index[id(parent)]}", f"v{k}_op", **attrs)
 
     if kept is not None:
         _collapse_note(g, shown, kept, index, len(order) - len(shown), max_nodes)

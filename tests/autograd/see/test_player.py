@@ -37,32 +37,32 @@ def page(tmp_path_factory) -> Path:
     return save_html(o, tmp_path_factory.mktemp("player") / "neuron.html", interval_ms=400)
 
 
-def frames(dom: str) -> list[tuple[bool, str, str, str]]:
-    """(shown, phase, current node id, text) for each frame of a page or a dumped DOM."""
-    out = []
-    for attrs, body in re.findall(r'<div class="frame[^"]*"([^>]*)>(.*?</pre>)', dom, re.S):
-        current = re.search(r'class="node current">\s*<title>([^<]*)</title>', body)
-        text = re.search(r"<pre>(.*?)</pre>", body, re.S)
-        phase = re.search(r'data-phase="(\w+)"', attrs).group(1)
-        out.append(("hidden" not in attrs, phase, current.group(1) if current else "",
-                    text.group(1) if text else ""))
-    return out
+def timeline_of(page_html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="timeline">(.*?)</script>',
+                                page_html, re.S).group(1))
 
 
 @needs_dot
-def test_one_self_contained_file(page: Path) -> None:
+def test_one_self_contained_file_with_one_layout(page: Path) -> None:
     html = page.read_text()
-    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 8
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 1  # laid out once
     assert "<style>" in html and "<script>" in html
     assert not re.search(r"<(link|img|iframe)\b|\bsrc=", html)  # nothing fetched
     urls = set(re.findall(r"https?://[^\"' )]+", html))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    found = frames(html)
-    assert [f[1] for f in found] == ["forward"] * 4 + ["backward"] * 4
-    assert "o = tanh(n) = tanh(0.8814) = 0.7071" in found[3][3]
-    assert "step 3/3 at " in found[7][3] and "do/dx += " in found[7][3]
+    line = timeline_of(html)
+    steps = line["steps"]
+    assert [s["phase"] for s in steps] == ["forward"] * 4 + ["backward"] * 4
+    assert "o = tanh(n) = tanh(0.8814) = 0.7071" in steps[3]["text"]
+    assert "step 3/3 at " in steps[7]["text"] and "do/dx += " in steps[7]["text"]
+    names = [n["name"] for n in line["nodes"]]
+    assert sorted(names) == ["b", "n", "n3", "o", "w", "x"]
+    # the layout holds every node, each with the widest numbers it will show
+    for n in line["nodes"]:
+        assert f'id="{n["id"]}"' in html
+    assert "grad -1.5000" in html and "data 0.7071" in html
     ids = re.findall(r'\bid="([^"]+)"', html)
-    assert len(ids) == len(set(ids))  # frames do not share ids
+    assert len(ids) == len(set(ids))
 
 
 @needs_dot
@@ -85,17 +85,24 @@ def chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=120)
 
 
-# Drives the real controls, logging after each action: the step, the highlighted node in the
-# frame on show and the first line of its text.
+# Drives the real controls, logging after each action: the step, the highlighted node, the first
+# line of the text, node n's data and x's grad as shown in the one SVG, the number of faded
+# nodes and the width of the view box.
 DRIVE = """<script>
 var log = [];
-function note(action) {
-  var f = document.querySelector('.frame:not([hidden])');
-  var t = f.querySelector('g.current title');
-  log.push([action, document.body.dataset.step, t ? t.textContent : '',
-            f.querySelector('pre').textContent.split('\\n')[0]]);
+function field(id, k) {
+  return document.getElementById(id).querySelectorAll('text')[k].textContent;
 }
-function key(k) { document.dispatchEvent(new KeyboardEvent('keydown', {key: k})); }
+function note(action) {
+  var t = document.querySelector('svg g.node.current:not([id$="_op"]) title');
+  log.push([action, document.body.dataset.step, t ? t.textContent : '',
+            document.getElementById('text').textContent.split('\\n')[0],
+            field('v4', 1), field('v2', 2), document.querySelectorAll('g.node.pending').length,
+            window.glassgrad.viewBox[2]]);
+}
+function key(k, shift) {
+  document.dispatchEvent(new KeyboardEvent('keydown', {key: k, shiftKey: !!shift}));
+}
 note('load');
 key('ArrowRight'); note('right');
 key('ArrowRight'); note('right');
@@ -105,6 +112,9 @@ key('ArrowLeft'); note('left');
 var s = document.getElementById('slider'); s.value = 6; s.dispatchEvent(new Event('input'));
 note('slider');
 key('End'); note('end');
+key('+'); note('zoom');
+key('ArrowRight', true); note('pan');
+key('0'); note('fit');
 key('Home'); note('home');
 document.getElementById('play').click();
 var out = document.createElement('pre'); out.id = 'log'; out.textContent = JSON.stringify(log);
@@ -120,23 +130,26 @@ def test_the_page_plays_in_headless_chromium(page: Path, tmp_path) -> None:
     result = chromium("--virtual-time-budget=1500", "--dump-dom", driven.as_uri() + "#2",
                       user_dir=tmp_path / "profile")
     dom = result.stdout
-    assert "<div" in dom, result.stderr[-2000:]
+    assert "<svg" in dom, result.stderr[-2000:]
     log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1)
                      .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
     steps = [int(entry[1]) for entry in log]
-    assert steps == [1, 2, 3, 4, 3, 2, 6, 7, 0]
+    assert steps == [1, 2, 3, 4, 3, 2, 6, 7, 7, 7, 7, 0]
     load, right = log[0], log[1]
-    # stepping forward moves the highlight to another node and changes the text
-    assert load[2:] == ["v3", "n3 = x * w = 2.0000 * -3.0000 = -6.0000"]
-    assert right[2:] == ["v4", "n = n3 + b = -6.0000 + 6.8814 = 0.8814"]
-    assert log[3][3].startswith("The backward pass starts at o: do/do = 1")
-    assert log[5] == ["left", "2", "v4", right[3]]
-    assert log[6][2:] == ["v4", "step 2/3 at n = n3 + b: upstream do/dn = 0.5000"]
-    assert log[7][2:] == ["v3", "step 3/3 at n3 = x * w: upstream do/dn3 = 0.5000"]
-    assert log[8][2] == "" and log[8][3].startswith("The forward pass starts from 3 input(s)")
-    # after "play", frames advanced by themselves; exactly one frame is on show
-    shown = [f for f in frames(dom) if f[0]]
-    assert len(shown) == 1
+    # stepping forward moves the highlight to another node and changes the text, in place
+    assert load[2:6] == ["v3", "n3 = x * w = 2.0000 * -3.0000 = -6.0000", "data", "grad"]
+    assert right[2:6] == ["v4", "n = n3 + b = -6.0000 + 6.8814 = 0.8814", "data 0.8814", "grad"]
+    assert load[6] == 2 * 2 and right[6] == 2  # n and o (value and op) wait, faded; then o
+    assert log[3][3].startswith("The backward pass starts at o: do/do = 1") and log[3][6] == 0
+    assert log[3][5] == "grad 0.0000"
+    assert log[5][:4] == ["left", "2", "v4", right[3]]
+    assert log[6][2:4] == ["v4", "step 2/3 at n = n3 + b: upstream do/dn = 0.5000"]
+    assert log[7][2:6] == ["v3", "step 3/3 at n3 = x * w: upstream do/dn3 = 0.5000",
+                           "data 0.8814", "grad -1.5000"]
+    assert log[8][7] < log[7][7] and log[10][7] == log[7][7]  # zoomed in, then fitted again
+    assert log[11][2] == "" and log[11][3].startswith("The forward pass starts from 3 input(s)")
+    assert log[11][5] == "grad"  # back to the start: the numbers of the backward pass go
+    # after "play", the steps advanced by themselves
     assert 0 < int(re.search(r'<body[^>]*data-step="(\d+)"', dom).group(1)) <= 7
 
 

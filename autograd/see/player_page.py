@@ -1,0 +1,192 @@
+"""The player page's style and script (see :mod:`autograd.see.player`).
+
+The script reads the timeline (JSON in the page) and, at each step, writes the numbers into the
+one SVG's text elements and sets classes on its node and edge groups: ``pending`` (not computed
+yet: faded), ``current``, ``receiving`` (its gradient grows), ``done`` (passed its gradient
+on), ``flow`` (an edge into or out of the current op). The style colours them by the phase on
+``<body>``. Pan and zoom change the SVG's viewBox.
+"""
+
+from __future__ import annotations
+
+__all__ = ["SCRIPT", "STYLE"]
+
+STYLE = """
+html, body { height: 100%; }
+body { font-family: Helvetica, Arial, sans-serif; margin: 0; color: #222; background: #fafafa;
+       display: flex; flex-direction: column; }
+header { padding: 8px 16px; background: #fff; border-bottom: 1px solid #ddd; display: flex;
+         align-items: baseline; gap: 16px; flex-wrap: wrap; }
+header h1 { font-size: 18px; margin: 0; }
+#phase { font-weight: bold; padding: 2px 8px; border-radius: 4px; color: #fff; }
+body.forward #phase { background: #1f5fa8; } body.backward #phase { background: #c4361b; }
+#view { flex: 1; min-height: 120px; background: #fff; overflow: hidden; cursor: grab;
+        border-bottom: 1px solid #e2e2e2; }
+#view.dragging { cursor: grabbing; }
+#view svg { width: 100%; height: 100%; display: block; }
+#text { font-size: 14px; background: #fff; border-left: 4px solid #999; padding: 8px 12px;
+        margin: 0; white-space: pre-wrap; max-height: 30vh; overflow: auto; }
+body.forward #text { border-left-color: #1f5fa8; }
+body.backward #text { border-left-color: #c4361b; }
+nav { background: #fff; border-top: 1px solid #ddd; padding: 8px 16px; display: flex;
+      align-items: center; gap: 10px; }
+nav button { font-size: 15px; padding: 4px 12px; cursor: pointer; }
+#slider { flex: 1; }
+#counter { font-variant-numeric: tabular-nums; min-width: 90px; text-align: right; }
+.help { color: #777; font-size: 12px; }
+.node polygon, .node ellipse, .edge path, .edge polygon { transition: fill .2s, stroke .2s; }
+.node, .edge { transition: opacity .2s; }
+.pending { opacity: 0.12; }
+.node.done > polygon { fill: #e3f1dc; }
+.node.receiving > polygon { fill: #fdebd7; stroke: #c4361b; }
+body.forward .node.current > polygon { fill: #d6e6f7; stroke: #1f5fa8; stroke-width: 2.5px; }
+body.backward .node.current > polygon { fill: #fdc79b; stroke: #c4361b; stroke-width: 2.5px; }
+body.forward .node.current > ellipse { fill: #1f5fa8; stroke: #1f5fa8; }
+body.backward .node.current > ellipse { fill: #c4361b; stroke: #c4361b; }
+.node.current > ellipse + text { fill: #fff; }
+body.forward .edge.flow path { stroke: #1f5fa8; stroke-width: 2.5px; }
+body.forward .edge.flow polygon { stroke: #1f5fa8; fill: #1f5fa8; }
+body.backward .edge.flow path { stroke: #c4361b; stroke-width: 2.5px; }
+body.backward .edge.flow polygon { stroke: #c4361b; fill: #c4361b; }
+"""
+
+SCRIPT = """
+(function () {
+  var line = JSON.parse(document.getElementById('timeline').textContent);
+  var view = document.getElementById('view'), svg = view.querySelector('svg');
+  var slider = document.getElementById('slider'), counter = document.getElementById('counter');
+  var phase = document.getElementById('phase'), play = document.getElementById('play');
+  var text = document.getElementById('text');
+  var edges = {};
+  Array.prototype.forEach.call(svg.querySelectorAll('g.edge'), function (e) {
+    var t = e.querySelector('title');
+    if (t) { edges[t.textContent] = e; }
+  });
+  var nodes = line.nodes.map(function (n) {
+    var g = document.getElementById(n.id), texts = g ? g.querySelectorAll('text') : [];
+    var op = document.getElementById(n.id + '_op'), flow = [];
+    if (op) {
+      flow.push(edges[n.id + '_op->' + n.id]);
+      n.parents.forEach(function (p) { flow.push(edges[line.nodes[p].id + '->' + n.id + '_op']); });
+    }
+    return {g: g, op: op, flow: flow.filter(Boolean), data: texts[n.fields - 2],
+            grad: texts[n.fields - 1], info: n};
+  });
+  function mark(items, name, on) {
+    items.forEach(function (el) { if (el) { el.classList.toggle(name, on); } });
+  }
+  var k = 0, timer = null, interval = INTERVAL;
+  function show(i) {
+    k = Math.max(0, Math.min(line.steps.length - 1, i));
+    var step = line.steps[k], backward = step.phase === 'backward';
+    var values = nodes.map(function () { return {data: 'data', grad: 'grad'}; });
+    for (var j = 0; j <= k; j++) {
+      line.steps[j].changes.forEach(function (c) { values[c[0]][c[1]] = c[2]; });
+    }
+    nodes.forEach(function (n, m) {
+      if (n.data) { n.data.textContent = values[m].data; }
+      if (n.grad) { n.grad.textContent = values[m].grad; }
+      var parts = [n.g, n.op];
+      var pending = !backward && n.info.born > step.index;
+      mark(parts.concat(n.flow), 'pending', pending);
+      mark(parts, 'current', m === step.current);
+      mark(n.flow, 'flow', m === step.current);
+      mark([n.g], 'receiving', step.receiving.indexOf(m) >= 0);
+      mark(parts, 'done', backward && n.info.processed !== null && n.info.processed < step.index);
+    });
+    document.body.className = step.phase;
+    slider.value = k;
+    counter.textContent = (k + 1) + ' / ' + line.steps.length;
+    phase.textContent = step.phase + ' ' + (step.index ? step.index : 'start');
+    text.textContent = step.text;
+    document.body.dataset.step = k;
+    document.body.dataset.node = step.current >= 0 ? line.nodes[step.current].name : '';
+    follow(step.current >= 0 ? nodes[step.current].g : null);
+    try { history.replaceState(null, '', '#' + (k + 1)); } catch (e) { /* file: pages */ }
+  }
+  // ---- pan and zoom: the viewBox ----
+  var home = svg.getAttribute('viewBox').split(/[ ,]+/).map(Number), box = home.slice();
+  svg.removeAttribute('width'); svg.removeAttribute('height');
+  function setBox(b) { box = b; svg.setAttribute('viewBox', b.join(' ')); }
+  function scale() {
+    return Math.max(box[2] / Math.max(1, view.clientWidth),
+                    box[3] / Math.max(1, view.clientHeight));
+  }
+  function toSvg(x, y) {
+    var r = view.getBoundingClientRect(), s = scale();
+    var cx = box[0] + box[2] / 2, cy = box[1] + box[3] / 2;
+    return [cx + (x - r.left - r.width / 2) * s, cy + (y - r.top - r.height / 2) * s];
+  }
+  function zoom(f, at) {
+    var p = at || [box[0] + box[2] / 2, box[1] + box[3] / 2];
+    setBox([p[0] - (p[0] - box[0]) / f, p[1] - (p[1] - box[1]) / f, box[2] / f, box[3] / f]);
+  }
+  function pan(dx, dy) { setBox([box[0] + dx, box[1] + dy, box[2], box[3]]); }
+  function fit() { setBox(home.slice()); }
+  function follow(g) {  // keep the current node on show when zoomed in
+    if (!g || !g.getBoundingClientRect) { return; }
+    var r = g.getBoundingClientRect(), v = view.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) { return; }
+    var inside = r.left >= v.left && r.right <= v.right && r.top >= v.top && r.bottom <= v.bottom;
+    if (inside) { return; }
+    var c = toSvg(r.left + r.width / 2, r.top + r.height / 2);
+    setBox([c[0] - box[2] / 2, c[1] - box[3] / 2, box[2], box[3]]);
+  }
+  view.addEventListener('wheel', function (e) {
+    e.preventDefault();
+    zoom(e.deltaY < 0 ? 1.25 : 0.8, toSvg(e.clientX, e.clientY));
+  }, {passive: false});
+  var drag = null;
+  view.addEventListener('mousedown', function (e) {
+    drag = [e.clientX, e.clientY]; view.classList.add('dragging');
+  });
+  window.addEventListener('mousemove', function (e) {
+    if (!drag) { return; }
+    var s = scale();
+    pan((drag[0] - e.clientX) * s, (drag[1] - e.clientY) * s);
+    drag = [e.clientX, e.clientY];
+  });
+  window.addEventListener('mouseup', function () {
+    drag = null; view.classList.remove('dragging');
+  });
+  // ---- playing ----
+  function stop() {
+    if (timer) { clearInterval(timer); timer = null; }
+    play.textContent = '\\u25B6 Play';
+  }
+  function start() {
+    if (k === line.steps.length - 1) { show(0); }
+    play.textContent = '\\u23F8 Pause';
+    timer = setInterval(function () {
+      if (k >= line.steps.length - 1) { stop(); } else { show(k + 1); }
+    }, interval);
+  }
+  function toggle() { if (timer) { stop(); } else { start(); } }
+  document.getElementById('prev').addEventListener('click', function () { stop(); show(k - 1); });
+  document.getElementById('next').addEventListener('click', function () { stop(); show(k + 1); });
+  document.getElementById('fit').addEventListener('click', fit);
+  play.addEventListener('click', toggle);
+  slider.addEventListener('input', function () { stop(); show(parseInt(slider.value, 10)); });
+  document.addEventListener('keydown', function (e) {
+    var step = box[2] / 10;
+    if (e.shiftKey && e.key === 'ArrowRight') { pan(step, 0); }
+    else if (e.shiftKey && e.key === 'ArrowLeft') { pan(-step, 0); }
+    else if (e.shiftKey && e.key === 'ArrowUp') { pan(0, -step); }
+    else if (e.shiftKey && e.key === 'ArrowDown') { pan(0, step); }
+    else if (e.key === 'ArrowRight') { stop(); show(k + 1); }
+    else if (e.key === 'ArrowLeft') { stop(); show(k - 1); }
+    else if (e.key === ' ') { toggle(); }
+    else if (e.key === 'Home') { stop(); show(0); }
+    else if (e.key === 'End') { stop(); show(line.steps.length - 1); }
+    else if (e.key === '+' || e.key === '=') { zoom(1.25); }
+    else if (e.key === '-') { zoom(0.8); }
+    else if (e.key === '0' || e.key === 'f') { fit(); }
+    else { return; }
+    e.preventDefault();
+  });
+  var m = /^#(?:step=)?(\\d+)$/.exec(location.hash);
+  show(m ? parseInt(m[1], 10) - 1 : 0);
+  window.glassgrad = {show: show, toggle: toggle, zoom: zoom, pan: pan, fit: fit,
+                      get step() { return k; }, get viewBox() { return box.slice(); }};
+})();
+"""
