@@ -15,7 +15,10 @@ step: ``backprop.html#12``.
 
 In the page, ``<body>`` carries the phase as its class and ``data-step`` and ``data-node`` (the
 current node's name); the current node is the SVG group with class ``current``;
-``window.glassgrad`` has ``show(k)``, ``step``, ``zoom``, ``pan``, ``fit`` and ``viewBox``.
+``window.glassgrad`` has ``show(k)``, ``step``, ``zoom``, ``pan``, ``fit``, ``viewBox``,
+``setClosed(box, closed)``, ``setAll(closed)`` and ``owner(k)`` (the closed box showing node k).
+Module boxes: with ``scopes``, every module's nodes start closed in one box drawn over its
+cluster (the layout stays the same); open boxes show their nodes and inner boxes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 
 from .player_page import SCRIPT, STYLE
 from .timeline import Timeline, timeline
-from .viz import Look, paint
+from .viz import Look, _clusters, _name_map, paint
 
 __all__ = ["save_html"]
 
@@ -40,12 +43,29 @@ def _svg(line: Timeline, root: Any, options: dict[str, Any]) -> str:
     return svg[svg.index("<svg"):]
 
 
-def _timeline_json(line: Timeline) -> str:
+def _boxes(line: Timeline, options: dict[str, Any]) -> tuple[list[list[str]], list[dict]]:
+    """Each node's module boxes, outermost first (as the drawing's clusters, from ``scopes``),
+    and every box with the boxes around it."""
+    scopes = options.get("scopes")
+    if not scopes:
+        return [[] for _ in line.order], []
+    paths = _clusters(line.order, scopes, _name_map(options.get("names")))
+    per_node = [list(paths.get(id(node), ())) for node in line.order]
+    around: dict[str, list[str]] = {}
+    for path in per_node:
+        for i, name in enumerate(path):
+            around.setdefault(name, path[:i])
+    return per_node, [{"name": name, "parents": parents} for name, parents in around.items()]
+
+
+def _timeline_json(line: Timeline, options: dict[str, Any]) -> str:
     index = {id(n): k for k, n in enumerate(line.order)}
+    per_node, boxes = _boxes(line, options)
     data = {
+        "boxes": boxes,
         "nodes": [{"id": f"v{k}", "name": line.names[node], "fields": len(line.widest[k]),
                    "born": line.born[k], "processed": line.processed[k],
-                   "parents": [index[id(p)] for p in node._prev]}
+                   "parents": [index[id(p)] for p in node._prev], "box": per_node[k]}
                   for k, node in enumerate(line.order)],
         "steps": [{"phase": s.phase, "index": s.index, "current": s.current, "text": s.text,
                    "changes": s.changes, "receiving": s.receiving} for s in line.steps],
@@ -63,7 +83,11 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
         path: where to write the ``.html`` file.
         title: the page's title (default: "Forward and backward pass of <root name>").
         fmt, rankdir: as for :func:`autograd.draw`; other ``draw`` options (``scopes``,
-            ``names``, ``max_nodes``: by default every node is drawn) are passed on too.
+            ``names``, ``max_nodes``: by default every node is drawn) are passed on too. With
+            ``scopes`` (from ``with autograd.record_scopes() as scopes:``), each module's nodes
+            start closed in one box, titled by ``names`` (``model.named_modules()``); clicking a
+            box opens it, clicking an open module's title closes it, and "by module" steps over
+            a closed box in one step.
         interval_ms: time per step when playing.
         max_steps: refuse graphs with more op nodes than this (default: no limit).
 
@@ -101,9 +125,13 @@ or Shift+arrows pans, 0 fits</span>
 <button id="next" title="next step (right arrow)">Next &#9654;</button>
 <input type="range" id="slider" min="0" max="{steps - 1}" value="0" aria-label="step">
 <button id="fit" title="fit the graph to the window (0)">Fit</button>
+<span class="boxes-only"><label title="step over a closed box in one step (m)"><input
+type="checkbox" id="bymodule"> by module</label>
+<button id="openall" title="open every module box">Open all</button>
+<button id="closeall" title="close every module box">Close all</button></span>
 <span id="counter"></span>
 </nav>
-<script type="application/json" id="timeline">{_timeline_json(line)}</script>
+<script type="application/json" id="timeline">{_timeline_json(line, options)}</script>
 <script>{SCRIPT.replace("INTERVAL", str(int(interval_ms)))}</script>
 </body>
 </html>

@@ -37,6 +37,18 @@ nav button { font-size: 15px; padding: 4px 12px; cursor: pointer; }
 .node polygon, .node ellipse, .edge path, .edge polygon { transition: fill .2s, stroke .2s; }
 .node, .edge { transition: opacity .2s; }
 .pending { opacity: 0.12; }
+.box { cursor: pointer; }
+.box > path, .box > polygon { fill: #eef2f8; stroke: #5b7fb8; stroke-width: 1.5px;
+                              stroke-dasharray: none; }
+.box > text { fill: #1d3b66; font-family: Helvetica, Arial, sans-serif; }
+.box.done > path, .box.done > polygon { fill: #e3f1dc; }
+.box.receiving > path, .box.receiving > polygon { fill: #fdebd7; stroke: #c4361b; }
+body.forward .box.current > path, body.forward .box.current > polygon {
+  fill: #d6e6f7; stroke: #1f5fa8; stroke-width: 3px; }
+body.backward .box.current > path, body.backward .box.current > polygon {
+  fill: #fdc79b; stroke: #c4361b; stroke-width: 3px; }
+g.cluster > text { cursor: pointer; }
+.boxes-only { display: none; } body.has-boxes .boxes-only { display: inline; }
 .node.done > polygon { fill: #e3f1dc; }
 .node.receiving > polygon { fill: #fdebd7; stroke: #c4361b; }
 body.forward .node.current > polygon { fill: #d6e6f7; stroke: #1f5fa8; stroke-width: 2.5px; }
@@ -75,6 +87,97 @@ SCRIPT = """
   function mark(items, name, on) {
     items.forEach(function (el) { if (el) { el.classList.toggle(name, on); } });
   }
+  // ---- module boxes: a closed cluster (record_scopes) is drawn as one box over its nodes ----
+  var SVGNS = 'http://www.w3.org/2000/svg', layer = svg.querySelector('g.graph') || svg;
+  var clusters = {}, boxes = {}, closed = {}, ancestors = {}, byModule = false;
+  Array.prototype.forEach.call(svg.querySelectorAll('g.cluster'), function (c) {
+    var t = c.querySelector('title');
+    if (t && t.textContent.indexOf('cluster_') === 0) { clusters[t.textContent.slice(8)] = c; }
+  });
+  var moved = false;
+  line.boxes.forEach(function (b) {
+    var c = clusters[b.name];
+    if (!c) { return; }
+    ancestors[b.name] = b.parents;
+    var g = document.createElementNS(SVGNS, 'g'), t = document.createElementNS(SVGNS, 'title');
+    g.setAttribute('class', 'box');
+    g.setAttribute('data-box', b.name);
+    var shape = c.querySelector('path, polygon'), label = c.querySelector('text');
+    if (shape) { g.appendChild(shape.cloneNode(false)); }
+    layer.appendChild(g);
+    if (shape && g.firstChild.getBBox) {  // the module's name, large, in the middle of its box
+      var bb = g.firstChild.getBBox(), name = document.createElementNS(SVGNS, 'text');
+      name.setAttribute('x', bb.x + bb.width / 2);
+      name.setAttribute('y', bb.y + bb.height / 2);
+      name.setAttribute('text-anchor', 'middle');
+      name.setAttribute('dominant-baseline', 'middle');
+      name.setAttribute('font-size', Math.max(8, Math.min(bb.height * 0.3,
+                                                          bb.width / (b.name.length * 0.62))));
+      name.textContent = b.name;
+      g.appendChild(name);
+    }
+    if (label) {
+      label.addEventListener('click', function (e) {
+        e.stopPropagation(); if (!moved) { setClosed(b.name, true); }
+      });
+    }
+    t.textContent = b.name + ': click to open';
+    g.appendChild(t);
+    g.addEventListener('click', function (e) {
+      e.stopPropagation(); if (!moved) { setClosed(b.name, false); }
+    });
+    boxes[b.name] = g;
+    closed[b.name] = true;
+  });
+  if (Object.keys(boxes).length) { document.body.classList.add('has-boxes'); }
+  function owner(m) {  // the outermost closed box that holds node m, or null
+    var path = line.nodes[m].box;
+    for (var i = 0; i < path.length; i++) { if (closed[path[i]]) { return path[i]; } }
+    return null;
+  }
+  function nodeOf(id) { var m = /^v(\\d+)/.exec(id); return m ? parseInt(m[1], 10) : -1; }
+  function arrange() {  // show what the closed boxes leave visible
+    Object.keys(boxes).forEach(function (name) {
+      var covered = ancestors[name].some(function (a) { return closed[a]; });
+      boxes[name].style.display = !covered && closed[name] ? '' : 'none';
+      clusters[name].style.display = covered || closed[name] ? 'none' : '';
+    });
+    nodes.forEach(function (n, m) {
+      var inside = owner(m) !== null;
+      [n.g, n.op].forEach(function (el) { if (el) { el.style.display = inside ? 'none' : ''; } });
+    });
+    Object.keys(edges).forEach(function (title) {
+      var ends = title.split('->'), a = owner(nodeOf(ends[0])), b = owner(nodeOf(ends[1]));
+      edges[title].style.display = a !== null && a === b ? 'none' : '';
+    });
+  }
+  function setClosed(name, value) { closed[name] = value; arrange(); show(k); }
+  function setAll(value) { Object.keys(closed).forEach(function (n) { closed[n] = value; });
+                           arrange(); show(k); }
+  function boxAt(j) {
+    var c = line.steps[j].current;
+    return c >= 0 ? owner(c) : null;
+  }
+  function runOf(j) {  // the steps around j whose current node is in the same closed box
+    var box = boxAt(j);
+    if (!box) { return null; }
+    var start = j, end = j;
+    while (start > 0 && boxAt(start - 1) === box &&
+           line.steps[start - 1].phase === line.steps[j].phase) { start--; }
+    while (end < line.steps.length - 1 && boxAt(end + 1) === box &&
+           line.steps[end + 1].phase === line.steps[j].phase) { end++; }
+    return {box: box, start: start, end: end};
+  }
+  function forward1() {  // the next step: by module, the end of the next run
+    var j = k + 1;
+    if (byModule && j < line.steps.length) { var r = runOf(j); if (r) { j = r.end; } }
+    return j;
+  }
+  function back1() {
+    var r = byModule ? runOf(k) : null;
+    return (r ? r.start : k) - 1;
+  }
+  arrange();
   var k = 0, timer = null, interval = INTERVAL;
   function show(i) {
     k = Math.max(0, Math.min(line.steps.length - 1, i));
@@ -83,7 +186,18 @@ SCRIPT = """
     for (var j = 0; j <= k; j++) {
       line.steps[j].changes.forEach(function (c) { values[c[0]][c[1]] = c[2]; });
     }
+    var states = {};
     nodes.forEach(function (n, m) {
+      var box = owner(m);
+      if (box) {
+        var st = states[box] || (states[box] = {pending: true, done: true});
+        if (backward || n.info.born <= step.index) { st.pending = false; }
+        if (m === step.current) { st.current = true; }
+        if (step.receiving.indexOf(m) >= 0) { st.receiving = true; }
+        if (n.info.processed !== null && !(backward && n.info.processed < step.index)) {
+          st.done = false;
+        }
+      }
       if (n.data) { n.data.textContent = values[m].data; }
       if (n.grad) { n.grad.textContent = values[m].grad; }
       var parts = [n.g, n.op];
@@ -94,14 +208,27 @@ SCRIPT = """
       mark([n.g], 'receiving', step.receiving.indexOf(m) >= 0);
       mark(parts, 'done', backward && n.info.processed !== null && n.info.processed < step.index);
     });
-    document.body.className = step.phase;
+    Object.keys(boxes).forEach(function (name) {
+      var st = states[name] || {};
+      mark([boxes[name]], 'pending', !!st.pending);
+      mark([boxes[name]], 'current', !!st.current);
+      mark([boxes[name]], 'receiving', !!st.receiving);
+      mark([boxes[name]], 'done', backward && !!st.done);
+    });
+    document.body.classList.remove('forward', 'backward');
+    document.body.classList.add(step.phase);
     slider.value = k;
     counter.textContent = (k + 1) + ' / ' + line.steps.length;
     phase.textContent = step.phase + ' ' + (step.index ? step.index : 'start');
-    text.textContent = step.text;
+    var run = byModule ? runOf(k) : null;
+    text.textContent = run ? run.box + ': ' + (run.end - run.start + 1) + ' step(s) of the ' +
+      step.phase + ' pass, ' + (line.steps[run.start].index || 'start') + ' to ' + step.index +
+      '; the last:\\n' + step.text : step.text;
     document.body.dataset.step = k;
     document.body.dataset.node = step.current >= 0 ? line.nodes[step.current].name : '';
-    follow(step.current >= 0 ? nodes[step.current].g : null);
+    var shown = step.current >= 0 ? (owner(step.current) ? boxes[owner(step.current)]
+                                                          : nodes[step.current].g) : null;
+    follow(shown);
     try { history.replaceState(null, '', '#' + (k + 1)); } catch (e) { /* file: pages */ }
   }
   // ---- pan and zoom: the viewBox ----
@@ -138,11 +265,12 @@ SCRIPT = """
   }, {passive: false});
   var drag = null;
   view.addEventListener('mousedown', function (e) {
-    drag = [e.clientX, e.clientY]; view.classList.add('dragging');
+    drag = [e.clientX, e.clientY]; moved = false; view.classList.add('dragging');
   });
   window.addEventListener('mousemove', function (e) {
     if (!drag) { return; }
     var s = scale();
+    if (Math.abs(drag[0] - e.clientX) + Math.abs(drag[1] - e.clientY) > 2) { moved = true; }
     pan((drag[0] - e.clientX) * s, (drag[1] - e.clientY) * s);
     drag = [e.clientX, e.clientY];
   });
@@ -158,12 +286,18 @@ SCRIPT = """
     if (k === line.steps.length - 1) { show(0); }
     play.textContent = '\\u23F8 Pause';
     timer = setInterval(function () {
-      if (k >= line.steps.length - 1) { stop(); } else { show(k + 1); }
+      if (k >= line.steps.length - 1) { stop(); } else { show(forward1()); }
     }, interval);
   }
   function toggle() { if (timer) { stop(); } else { start(); } }
-  document.getElementById('prev').addEventListener('click', function () { stop(); show(k - 1); });
-  document.getElementById('next').addEventListener('click', function () { stop(); show(k + 1); });
+  document.getElementById('prev').addEventListener('click', function () { stop(); show(back1()); });
+  document.getElementById('next').addEventListener('click', function () {
+    stop(); show(forward1());
+  });
+  var modeBox = document.getElementById('bymodule');
+  modeBox.addEventListener('change', function () { byModule = modeBox.checked; show(k); });
+  document.getElementById('openall').addEventListener('click', function () { setAll(false); });
+  document.getElementById('closeall').addEventListener('click', function () { setAll(true); });
   document.getElementById('fit').addEventListener('click', fit);
   play.addEventListener('click', toggle);
   slider.addEventListener('input', function () { stop(); show(parseInt(slider.value, 10)); });
@@ -173,8 +307,9 @@ SCRIPT = """
     else if (e.shiftKey && e.key === 'ArrowLeft') { pan(-step, 0); }
     else if (e.shiftKey && e.key === 'ArrowUp') { pan(0, -step); }
     else if (e.shiftKey && e.key === 'ArrowDown') { pan(0, step); }
-    else if (e.key === 'ArrowRight') { stop(); show(k + 1); }
-    else if (e.key === 'ArrowLeft') { stop(); show(k - 1); }
+    else if (e.key === 'ArrowRight') { stop(); show(forward1()); }
+    else if (e.key === 'ArrowLeft') { stop(); show(back1()); }
+    else if (e.key === 'm') { modeBox.click(); }
     else if (e.key === ' ') { toggle(); }
     else if (e.key === 'Home') { stop(); show(0); }
     else if (e.key === 'End') { stop(); show(line.steps.length - 1); }
@@ -187,6 +322,7 @@ SCRIPT = """
   var m = /^#(?:step=)?(\\d+)$/.exec(location.hash);
   show(m ? parseInt(m[1], 10) - 1 : 0);
   window.glassgrad = {show: show, toggle: toggle, zoom: zoom, pan: pan, fit: fit,
+                      setClosed: setClosed, setAll: setAll, owner: owner,
                       get step() { return k; }, get viewBox() { return box.slice(); }};
 })();
 """

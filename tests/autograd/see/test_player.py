@@ -160,3 +160,80 @@ def test_screenshot_of_a_backward_step(page: Path, tmp_path) -> None:
              user_dir=tmp_path / "profile")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+@pytest.fixture(scope="module")
+def boxed_page(tmp_path_factory) -> Path:
+    """micrograd's MLP(2, [3, 1]) on one sample, each module's nodes in a box."""
+    if shutil.which("dot") is None:
+        pytest.skip("the graphviz program 'dot' is not installed")
+    import nn
+    from autograd import record_scopes
+
+    model = nn.MLP(2, [3, 1])
+    with record_scopes() as scopes:
+        out = model([Value(0.5, label="x0"), Value(-1.0, label="x1")])
+    loss = (out - 1.0) ** 2
+    loss.label = "L"
+    return save_html(loss, tmp_path_factory.mktemp("boxes") / "mlp.html", scopes=scopes,
+                     names=model.named_modules())
+
+
+@needs_dot
+def test_module_boxes_are_in_the_timeline(boxed_page: Path) -> None:
+    line = timeline_of(boxed_page.read_text())
+    boxes = {b["name"]: b["parents"] for b in line["boxes"]}
+    assert boxes["layers.0"] == [] and boxes["layers.0.neurons.2"] == ["layers.0"]
+    assert len(boxes) == 2 + 4  # two layers, four neurons
+    inside = [n for n in line["nodes"] if n["box"]]
+    assert inside and all(n["box"][0] in ("layers.0", "layers.1") for n in inside)
+    assert not [n for n in line["nodes"] if n["name"] in ("L", "x0", "x1") and n["box"]]
+
+
+BOXES = """<script>
+var log = [];
+function visible(sel) {
+  return Array.prototype.filter.call(document.querySelectorAll(sel), function (e) {
+    return e.style.display !== 'none'; }).length;
+}
+function note(action) {
+  var c = document.querySelector('g.box.current');
+  log.push([action, parseInt(document.body.dataset.step, 10), visible('g.box'),
+            visible('g.node'), c ? c.getAttribute('data-box') : '']);
+}
+function key(k) { document.dispatchEvent(new KeyboardEvent('keydown', {key: k})); }
+note('load');
+function open(name) {
+  document.querySelector('g.box[data-box="' + name + '"]').dispatchEvent(new MouseEvent('click'));
+}
+open('layers.0'); note('open');
+open('layers.0.neurons.0'); note('neuron');
+document.getElementById('closeall').click(); note('closed');
+var start = window.glassgrad.step;
+document.getElementById('bymodule').click();
+for (var i = 0; i < 60 && window.glassgrad.step < 1000; i++) {
+  var before = window.glassgrad.step; key('ArrowRight'); note('module');
+  if (window.glassgrad.step === before) { break; }
+}
+var out = document.createElement('pre'); out.id = 'log'; out.textContent = JSON.stringify(log);
+document.body.appendChild(out);
+</script></body>"""
+
+
+@needs_chromium
+def test_module_boxes_open_close_and_step_by_module(boxed_page: Path, tmp_path) -> None:
+    driven = tmp_path / "driven.html"
+    html = boxed_page.read_text()
+    driven.write_text(html.replace("</body>", BOXES))
+    result = chromium("--dump-dom", driven.as_uri(), user_dir=tmp_path / "profile")
+    log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', result.stdout, re.S).group(1)
+                     .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
+    load, opened, neuron, closed = log[:4]
+    assert load[2] == 2 and opened[2] == 1 + 3 and closed[2] == 2  # layers; layer 1, 3 neurons
+    assert neuron[2] == 1 + 2 and neuron[3] > load[3] == closed[3]  # a neuron's own nodes
+    steps = len(timeline_of(html)["steps"])
+    moves = log[4:]
+    assert moves[-1][1] == steps - 1  # the end is reached ...
+    assert len(moves) < steps // 2  # ... in fewer presses than one per step
+    owners = [m[4] for m in moves if m[4]]
+    assert "layers.0" in owners and "layers.1" in owners  # a closed box is one step
