@@ -22,7 +22,7 @@ import numpy as np
 from _common import demo_args, plt, save
 
 import nn
-from autograd import Tensor, Value
+from autograd import Tensor, Value, record_scopes, save_html
 
 
 def scalar_loss(model: nn.MLP, x: np.ndarray, y: np.ndarray) -> tuple[Value, float]:
@@ -119,6 +119,16 @@ def main(argv: list[str] | None = None) -> float:
     right.set(title="training", xlabel="step", ylabel="loss / accuracy")
     right.legend()
     save(fig, args.out, "moons.png")
+
+    # %% One sample's forward and backward pass, played: the layers and neurons as boxes
+    with record_scopes() as scopes:
+        score = model([Value(float(x[0, 0]), label="x1"), Value(float(x[0, 1]), label="x2")])
+    sample_loss = (1 + -float(y[0]) * score).relu()
+    sample_loss.label = "L"
+    page = save_html(sample_loss, args.out / "moons_player.html", scopes=scopes,
+                     names=model.named_modules(), fmt=".3f",
+                     title="micrograd's MLP(2, [16, 16, 1]) on one sample: L = max(0, 1 - y score)")
+    print(f"wrote {page}: click a layer's box to open it, a neuron's to see its numbers")
     return accuracies[-1]
 
 
