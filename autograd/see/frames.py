@@ -32,7 +32,7 @@ from .viz import Look, paint
 
 __all__ = [
     "Moment", "backward_frames", "backward_look", "forward_frames", "forward_look", "moments",
-    "node_sizes", "render_all", "save_frames",
+    "node_sizes", "render_all", "save_frames", "widest_graph",
 ]
 
 def forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
@@ -61,11 +61,17 @@ class Moment:
         self.graph, self.text, self.phase, self.node = graph, text, phase, node
 
 
+def widest_graph(line: Timeline, root: Any, **options: Any) -> graphviz.Digraph:
+    """The graph with every record holding the widest text its fields will show: the one
+    layout of the player's page and of the frames."""
+    look = Look(fields={id(n): line.widest[k] for k, n in enumerate(line.order)})
+    return paint(root, look, order=line.order, **options)
+
+
 def node_sizes(line: Timeline, root: Any, **options: Any) -> dict[int, tuple[str, str]]:
     """Lay the graph out once, each record with the widest text its fields will hold, and
     return every value node's (width, height) in inches: the one layout of all the frames."""
-    look = Look(fields={id(n): line.widest[k] for k, n in enumerate(line.order)})
-    laid_out = json.loads(paint(root, look, order=line.order, **options).pipe(format="json"))
+    laid_out = json.loads(widest_graph(line, root, **options).pipe(format="json"))
     by_name = {o["name"]: o for o in laid_out.get("objects", []) if "width" in o}
     sizes = {}
     for k, node in enumerate(line.order):

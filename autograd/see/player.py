@@ -28,18 +28,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .frames import widest_graph
 from .player_page import SCRIPT, STYLE
 from .timeline import Timeline, timeline
-from .viz import Look, _clusters, _name_map, paint
+from .viz import _clusters, _name_map
 
 __all__ = ["save_html"]
 
 
 def _svg(line: Timeline, root: Any, options: dict[str, Any]) -> str:
     """The one layout: every node with the widest text each of its fields will show."""
-    look = Look(fields={id(node): line.widest[k] for k, node in enumerate(line.order)})
-    graph = paint(root, look, order=line.order, **options)
-    svg = graph.pipe(format="svg").decode("utf-8")
+    svg = widest_graph(line, root, **options).pipe(format="svg").decode("utf-8")
     return svg[svg.index("<svg"):]
 
 
