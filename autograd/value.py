@@ -200,15 +200,19 @@ class Value:
         return _const(other, "/") / self
 
 
+CONSTANT = "constant"
+"""The ``_ctx`` of a leaf that :func:`_const` made: drawings name it by its value (``0.5``)."""
+
+
 def _const(x: Any, op: str) -> Value:
-    """Wrap a plain number met in an expression as a constant Value."""
-    if type(x) is float:
-        return Value(x)
+    """Wrap a plain number met in an expression as a constant Value (marked by its ``_ctx``)."""
     try:
-        return Value(_as_float(x, op))
+        out = Value(x if type(x) is float else _as_float(x, op))
     except TypeError:
         raise TypeError(f"unsupported operand for {op}: Value and {type(x).__name__} "
                         f"{x!r:.60}; expected a Value, an int or a float") from None
+    out._ctx = CONSTANT
+    return out
 
 
 _MANY = object()

@@ -47,7 +47,16 @@ import graphviz
 from ..engine import topological_order, zero_grad
 from .frames import backward_look, forward_look
 from .steps import Step, backward_steps, backward_text
-from .text import check_fmt, formula, forward_text, inputs_text, node_names, short
+from .text import (
+    check_fmt,
+    formula,
+    forward_text,
+    inputs_text,
+    name_map,
+    node_names,
+    short,
+    wrap,
+)
 from .viz import paint
 
 __all__ = ["BackwardWalker", "ForwardWalker", "Text", "walk", "walk_forward"]
@@ -76,7 +85,11 @@ class _Walker:
         check_fmt(fmt)
         self.root, self.fmt, self.draw_options = root, fmt, draw_options
         self.order = topological_order(root)
-        self.names = node_names(self.order)
+        given = draw_options.get("names")
+        self.named = name_map(given, "walk")
+        if given is not None:  # .draw() reuses the map; the walker keeps what it names alive
+            self._given_names, draw_options["names"] = given, self.named
+        self.names = node_names(self.order, self.named)
         self.ops = [n for n in self.order if n._op is not None]
         self.op_number = {id(n): k for k, n in enumerate(self.ops, start=1)}  # by identity:
         self.total = len(self.ops)  # a Tensor's == is elementwise, so list.index would not do
@@ -163,7 +176,7 @@ class BackwardWalker(_Walker):
         zero_grad(self.root)
         if self.root._op is not None:  # the seed, as the first step will set it
             self.root._accumulate_grad(self.root._seed_grad(None))
-        self._steps = backward_steps(self.root)
+        self._steps = backward_steps(self.root, names=self.named)
         self.history: list[Step] = []
         self.position = 0
 
@@ -196,15 +209,16 @@ class BackwardWalker(_Walker):
                     f"  w.next() applies the chain rule at {r}.")
         step, fmt = self.step, self.fmt
         n = step.name
+        dr, dn = wrap(r), wrap(n)  # d(0.weight), not d0.weight
         out = [f"Backward step {step.index + 1} of {step.total}, at node {n} = "
                f"{formula(step.node, step.parent_names)}",
                f"  the rule of {step.op.name}:  {step.op.math or '(no math text)'}",
-               f"  upstream:  d{r}/d{n} = {short(step.upstream, fmt)} has arrived at {n}"]
+               f"  upstream:  d{dr}/d{dn} = {short(step.upstream, fmt)} has arrived at {n}"]
         for i, (line, parent, pname) in enumerate(zip(step.lines(fmt), step.parents,
                                                       step.parent_names)):
             now = f"{pname}.grad is now {short(parent.grad, fmt)}"
             if step.local is not None:
-                out.append(f"  parent {pname}:  local derivative d{n}/d{pname} = "
+                out.append(f"  parent {pname}:  local derivative d{dn}/d{wrap(pname)} = "
                            f"{short(step.local[i], fmt)}, so")
             else:
                 out.append(f"  parent {pname}:  vector-Jacobian product of {step.op.name}:")
@@ -219,7 +233,8 @@ class BackwardWalker(_Walker):
                     "w.table() lists them.")
         following = self.ops[self.total - 1 - self.position]
         name = self.names[following]
-        return f"  w.next() passes d{self.names[self.root]}/d{name} back to {name}'s parents."
+        return (f"  w.next() passes d{wrap(self.names[self.root])}/d{wrap(name)} back to "
+                f"{name}'s parents.")
 
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph at this step: current node, flowing edges, done nodes, running gradients."""
@@ -285,7 +300,8 @@ def walk(root: Any, mode: str = "backward", *, fmt: str = ".4f",
         root: the output node (the loss).
         mode: ``"backward"`` or ``"forward"``.
         fmt: how numbers are written.
-        draw_options: defaults for ``.draw()`` (as for :func:`autograd.draw`).
+        draw_options: defaults for ``.draw()`` (as for :func:`autograd.draw`). ``names=model``
+            also names the nodes in the walker's text (``0.weight``, ``layers.0.neurons.1.b``).
 
     Returns:
         A walker: ``.next()``, ``.prev()``, ``.run()``, ``.goto(k)``, ``.draw()``, ``.table()``;

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..engine import records, topological_order
-from .text import formula, node_names, short, wrap
+from .text import formula, name_map, node_names, short, wrap
 
 __all__ = ["Step", "backward_steps", "backward_text"]
 
@@ -23,7 +23,7 @@ class Step:
         index: position in the backward pass (0 is the root).
         total: how many steps the pass has (one per node that has parents).
         node: the node whose gradient is passed on to its parents.
-        name: a printable name for ``node`` (its label, or ``n<k>`` by topological position).
+        name: a printable name for ``node`` (see :func:`autograd.see.text.node_names`).
         root_name: the name of the root, the ``L`` in ``dL/dx``.
         op: the op that produced ``node``.
         upstream: ``dL/dnode``, the gradient arriving at ``node``.
@@ -74,12 +74,13 @@ def _number(x: Any, fmt: str) -> str:
     return "None (not needed)" if x is None else short(x, fmt)
 
 
-def backward_steps(root: Any, grad: Any = None) -> Iterator[Step]:
+def backward_steps(root: Any, grad: Any = None, *, names: Any = None) -> Iterator[Step]:
     """Backpropagate from ``root`` one node at a time, yielding a :class:`Step` for each.
 
     This is :func:`autograd.backward` (interior gradients reset, the root seeded with ``grad``,
     or 1, then the chain rule node by node in reverse topological order; leaves accumulate)
-    with a pause and a record after each node.
+    with a pause and a record after each node. ``names`` (a model, as for
+    :func:`autograd.draw`) names the steps' nodes.
 
     >>> from autograd import Value
     >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -89,8 +90,9 @@ def backward_steps(root: Any, grad: Any = None) -> Iterator[Step]:
     dc/da += dc/dc * dc/da = 1.0000 * -3.0000 = -3.0000
     dc/db += dc/dc * dc/db = 1.0000 * 2.0000 = 2.0000
     """
+    named = name_map(names, "backward_steps")
     order = topological_order(root)
-    names = node_names(order)
+    names = node_names(order, named)
     total = sum(1 for n in order if n._op is not None)
     passed = records(root, grad, order)
     for index, (node, upstream, local, contributions) in enumerate(passed):
@@ -101,6 +103,7 @@ def backward_steps(root: Any, grad: Any = None) -> Iterator[Step]:
 def backward_text(step: Step, fmt: str = ".4f") -> str:
     """A step's header and its chain-rule lines (the lines are :meth:`Step.lines`)."""
     head = (f"step {step.index + 1}/{step.total} at {step.name} = "
-            f"{formula(step.node, step.parent_names)}: upstream d{step.root_name}/d{step.name} = "
+            f"{formula(step.node, step.parent_names)}: upstream "
+            f"d{wrap(step.root_name)}/d{wrap(step.name)} = "
             f"{short(step.upstream, fmt)}")
     return "\n".join([head] + step.lines(fmt))

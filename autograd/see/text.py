@@ -1,8 +1,9 @@
 """The words of the pictures: node names, numbers and arrays as text, and the chain rule.
 
 One formatter, :func:`format_data`, writes every number and array glassgrad shows (drawings,
-walker, frames, steps, rule checks); :func:`short` is its one-line form. Node names are labels,
-or ``n<k>`` by topological position for nodes without one.
+walker, frames, steps, rule checks); :func:`short` is its one-line form. :func:`node_names` names
+the nodes: a model's parameter names (``0.weight``) when one is given, else labels, else a
+constant's value (``0.5``), else ``n<k>`` by topological position.
 
 >>> import numpy as np
 >>> format_data(2.0), format_data(np.array([1.0, -2.5]), ".2f")
@@ -13,14 +14,16 @@ or ``n<k>`` by topological position for nodes without one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ..value import CONSTANT
+
 __all__ = [
-    "INFIX", "check_fmt", "format_data", "formula", "forward_text", "inputs_text", "node_names",
-    "short", "wrap",
+    "INFIX", "NameMap", "check_fmt", "format_data", "formula", "forward_text", "inputs_text",
+    "is_constant", "name_map", "node_names", "short", "wrap",
 ]
 
 INFIX = {"+", "-", "*", "/", "**", "@"}
@@ -60,9 +63,87 @@ def check_fmt(fmt: str) -> None:
                          f"got {fmt!r}") from None
 
 
-def node_names(order: Sequence[Any]) -> dict[Any, str]:
-    """Each node's printable name: its label, else ``n<k>`` (its position in ``order``)."""
-    return {n: (n.label or f"n{k}") for k, n in enumerate(order)}
+class NameMap(dict):
+    """``id(object) -> name``: what :func:`name_map` makes of a ``names=`` argument."""
+
+
+def name_map(names: Any, where: str = "draw") -> NameMap:
+    """The ``names=`` given to a drawing or a walker, as ``id(object) -> name``.
+
+    ``names`` may be a model (anything with ``named_modules()`` and ``named_parameters()``, such
+    as an ``nn.Module``): its modules' names title the clusters, its parameters' names name the
+    nodes. Or a dict ``{object: name}``, or pairs ``(name, object)`` as from ``named_modules()``
+    or ``named_parameters()``. A NameMap is returned as it is.
+
+    >>> class Model:
+    ...     def named_modules(self): return [("", self)]
+    ...     def named_parameters(self): return [("w", w)]
+    >>> w, model = object(), Model()
+    >>> name_map(model) == {id(model): "", id(w): "w"}, name_map({w: "v"}) == {id(w): "v"}
+    (True, True)
+    """
+    if isinstance(names, NameMap):
+        return names
+    out = NameMap()
+    if names is None:
+        return out
+    if callable(getattr(names, "named_modules", None)) and callable(
+            getattr(names, "named_parameters", None)):
+        for name, owner in [*names.named_modules(), *names.named_parameters()]:
+            out[id(owner)] = str(name)
+        return out
+    if isinstance(names, Mapping):
+        out.update((id(k), str(v)) for k, v in names.items())
+        return out
+    expected = (f"{where}: names must map owners to names, be (name, owner) pairs as from "
+                "named_modules(), or be a model (with named_modules() and named_parameters())")
+    if isinstance(names, str | bytes) or not isinstance(names, Iterable):
+        raise TypeError(f"{expected}; got {type(names).__name__} {names!r:.60}")
+    for pair in names:
+        try:
+            name, owner = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"{expected}; got the item {pair!r:.60}") from None
+        out[id(owner)] = str(name)
+    return out
+
+
+def is_constant(node: Any) -> bool:
+    """A leaf that needs no gradient, or a number met in an expression (``x * 0.5``)."""
+    return node._op is None and (not getattr(node, "requires_grad", True)
+                                 or getattr(node, "_ctx", None) is CONSTANT)
+
+
+def node_names(order: Sequence[Any], names: Any = None) -> dict[Any, str]:
+    """Each node's printable name, the first of these it has:
+
+    1. the name ``names`` gives it (see :func:`name_map`): with a model, its parameters' dotted
+       names, ``0.weight`` or ``layers.1.neurons.0.w.2``. They win over labels: nn's layers
+       label their parameters by class (``Dense.weight``, the same in every Dense);
+    2. its label;
+    3. for a constant (:func:`is_constant`), its value: ``0.5``, ``[1, 2]`` for up to four
+       values, ``<float64 array (3, 4)>`` for more;
+    4. ``n<k>``, its position in ``order``.
+
+    Names need not be unique (two constants may both read ``2``): nodes are looked up by
+    identity, never by name.
+
+    >>> from autograd import Value, topological_order
+    >>> x = Value(3.0, label="x")
+    >>> y = x * 0.5 + Value(1.0)  # 0.5 is a constant; Value(1.0) is an input without a label
+    >>> [(name, n.data) for n, name in node_names(topological_order(y)).items()]
+    [('n0', 1.0), ('0.5', 0.5), ('x', 3.0), ('n3', 1.5), ('n4', 2.5)]
+    """
+    named = name_map(names)
+    out = {}
+    for k, node in enumerate(order):
+        out[node] = (named.get(id(node)) or node.label
+                     or (_value_name(node) if is_constant(node) else f"n{k}"))
+    return out
+
+
+def _value_name(node: Any) -> str:
+    return short(node.data, ".4g")
 
 
 def wrap(name: str) -> str:
@@ -90,8 +171,12 @@ def forward_text(node: Any, names: dict[Any, str], fmt: str = ".4f") -> str:
 
 def inputs_text(order: Sequence[Any], names: dict[Any, str], fmt: str = ".4f",
                 limit: int = 8) -> str:
-    """The leaves the forward pass starts from: ``inputs: a = 2.0000, b = -3.0000``."""
+    """The leaves the forward pass starts from: ``inputs: a = 2.0000, b = -3.0000, 0.5``.
+
+    A constant named by its value is not written twice.
+    """
     leaves = [n for n in order if n._op is None]
-    shown = ", ".join(f"{names[n]} = {short(n.data, fmt)}" for n in leaves[:limit])
+    shown = ", ".join(names[n] if is_constant(n) and names[n] == _value_name(n)
+                      else f"{names[n]} = {short(n.data, fmt)}" for n in leaves[:limit])
     more = f" and {len(leaves) - limit} more" if len(leaves) > limit else ""
     return f"The forward pass starts from {len(leaves)} input(s): {shown}{more}"

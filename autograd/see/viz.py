@@ -37,7 +37,7 @@ import graphviz
 import numpy as np
 
 from ..engine import BackwardOf, topological_order
-from .text import check_fmt, format_data, node_names
+from .text import check_fmt, format_data, name_map, node_names
 
 __all__ = ["Look", "draw", "paint", "to_dot"]
 
@@ -131,23 +131,6 @@ def _owner_name(owner: Any, names: Mapping[int, str], seen: dict[str, int]) -> s
     return text if seen[text] == 1 else f"{text} #{seen[text]}"
 
 
-def _name_map(names: Any) -> dict[int, str]:
-    """``{owner: name}`` or pairs ``(name, owner)`` (as from ``named_modules()``) -> id -> name."""
-    if names is None:
-        return {}
-    if isinstance(names, Mapping):
-        return {id(k): str(v) for k, v in names.items()}
-    out = {}
-    for pair in names:
-        try:
-            name, owner = pair
-        except (TypeError, ValueError):
-            raise TypeError("draw: names must map owners to names, or be (name, owner) pairs "
-                            f"as from named_modules(); got the item {pair!r:.60}") from None
-        out[id(owner)] = str(name)
-    return out
-
-
 def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
               names: Mapping[int, str]) -> dict[int, tuple[str, ...]]:
     """id(node) -> cluster path, e.g. ``("layers", "layers.0", "layers.0.neurons.1")``.
@@ -227,11 +210,12 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     check_fmt(fmt)
     look = look or Look()
     order = order if order is not None else topological_order(root)
-    names_of = node_names(order)
+    named = name_map(names)
+    names_of = node_names(order, named)
     index = {id(n): k for k, n in enumerate(order)}
     kept = _keep(root, order, max_nodes)
     shown = [n for n in order if kept is None or id(n) in kept]
-    paths = _clusters(order, scopes, _name_map(names)) if scopes else {}
+    paths = _clusters(order, scopes, named) if scopes else {}
 
     g = graphviz.Digraph(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
@@ -371,9 +355,13 @@ def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = 
             rest. None draws everything.
         scopes: the dict from ``with autograd.record_scopes() as scopes:``; the nodes made inside
             each module (or named scope) are drawn in one cluster.
-        names: cluster titles: ``{module: "name"}`` or ``model.named_modules()``-style pairs
-            ``(name, module)``; dotted names nest (``layers.0`` inside ``layers``). Without it a
-            cluster shows the owner's short repr or class name.
+        names: a model (an ``nn.Module``, or anything with ``named_parameters()`` and
+            ``named_modules()``): its parameters are drawn by their dotted names (``0.weight``),
+            winning over labels, and its modules' names title the clusters. Or cluster titles
+            only: ``{module: "name"}`` or ``model.named_modules()``-style pairs
+            ``(name, module)`` (a node given a name there is drawn by it). Dotted names nest
+            (``layers.0`` inside ``layers``); without a name a cluster shows the owner's short
+            repr or class name. Unlabelled constants are drawn by their value (``0.5``).
         highlight: a node, or nodes, to mark in yellow.
         check_rules: run :func:`autograd.gradcheck_graph` and colour in red the ops whose
             local gradient rule disagrees with finite differences.
