@@ -92,7 +92,7 @@ def moments(root: Any, mode: str = "forward", *, caption: bool = True,
     """
     if mode not in ("forward", "backward"):
         raise ValueError(f"frames: mode must be 'forward' or 'backward', got {mode!r}")
-    line = timeline(root, options.get("fmt", ".4f"))
+    line = timeline(root, options.get("fmt", ".4f"), options.get("names"))
     sizes = node_sizes(line, root, **options)
     order = line.order
     lines = max(len(stage.text.split("\n")) for stage in line.steps)  # captions of one height

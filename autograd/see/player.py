@@ -30,8 +30,9 @@ from typing import Any
 
 from .frames import widest_graph
 from .player_page import SCRIPT, STYLE
+from .text import name_map
 from .timeline import Timeline, timeline
-from .viz import _clusters, _name_map
+from .viz import _clusters
 
 __all__ = ["save_html"]
 
@@ -48,7 +49,7 @@ def _boxes(line: Timeline, options: dict[str, Any]) -> tuple[list[list[str]], li
     scopes = options.get("scopes")
     if not scopes:
         return [[] for _ in line.order], []
-    paths = _clusters(line.order, scopes, _name_map(options.get("names")))
+    paths = _clusters(line.order, scopes, name_map(options.get("names"), "save_html"))
     per_node = [list(paths.get(id(node), ())) for node in line.order]
     around: dict[str, list[str]] = {}
     for path in per_node:
@@ -95,7 +96,7 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
     """
     if interval_ms <= 0:
         raise ValueError(f"save_html: interval_ms must be positive, got {interval_ms}")
-    line = timeline(root, fmt)
+    line = timeline(root, fmt, draw_options.get("names"))
     ops = sum(1 for n in line.order if n._op is not None)
     if max_steps is not None and ops > max_steps:
         raise ValueError(f"save_html: the graph has {ops} op nodes, more than max_steps="

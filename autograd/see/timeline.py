@@ -27,7 +27,7 @@ import numpy as np
 
 from ..engine import topological_order, zero_grad
 from .steps import backward_steps, backward_text
-from .text import forward_text, inputs_text, node_names, short
+from .text import forward_text, inputs_text, name_map, node_names, short
 
 __all__ = ["Stage", "Timeline", "cell", "timeline"]
 
@@ -120,10 +120,14 @@ def _longer(a: str, b: str) -> str:
     return b if len(b) > len(a) else a
 
 
-def timeline(root: Any, fmt: str = ".4f") -> Timeline:
-    """Replay both passes of ``root``'s graph (gradients are put back afterwards)."""
+def timeline(root: Any, fmt: str = ".4f", names: Any = None) -> Timeline:
+    """Replay both passes of ``root``'s graph (gradients are put back afterwards).
+
+    ``names`` (a model, as for :func:`autograd.draw`) names the nodes in the records and texts.
+    """
+    named = name_map(names, "timeline")
     order = topological_order(root)
-    names = node_names(order)
+    names = node_names(order, named)
     index = {id(n): k for k, n in enumerate(order)}
     ops = [n for n in order if n._op is not None]
     born = [0] * len(order)
@@ -159,7 +163,7 @@ def timeline(root: Any, fmt: str = ".4f") -> Timeline:
         for k, node in enumerate(order):
             change(seed, k, "grad", node.grad)
         steps.append(seed)
-        for step in backward_steps(root):
+        for step in backward_steps(root, names=named):
             k = index[id(step.node)]
             processed[k] = step.index + 1
             stage = Stage("backward", step.index + 1, k, backward_text(step, fmt),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import shutil
@@ -12,7 +13,8 @@ import pytest
 import autograd
 import nn
 from autograd import Tensor, Value, backward_steps, draw, record_scopes, walk, walk_forward
-from autograd.see.frames import forward_frames
+from autograd.see.frames import forward_frames, moments
+from autograd.see.player import save_html
 from autograd.see.text import is_constant, node_names
 from autograd.see.viz import to_dot
 
@@ -175,6 +177,19 @@ def test_frames_draw_the_model_names() -> None:
     model, loss, _ = tensor_model()
     frames = forward_frames(loss, names=model)
     assert all("0.weight" in frame.source for frame in frames)
+    texts = [moment.text for moment in moments(loss, "backward", names=model)]
+    assert any("dloss/d(0.weight) += " in text for text in texts)
+
+
+@needs_dot
+def test_the_player_uses_the_model_names(tmp_path) -> None:
+    model, loss, scopes = scalar_model()
+    page = save_html(loss, tmp_path / "named.html", names=model, scopes=scopes).read_text()
+    timeline = json.loads(re.search(r'id="timeline">(.*?)</script>', page, re.S).group(1))
+    names = {node["name"] for node in timeline["nodes"]}
+    assert {name for name, _ in model.named_parameters()} <= names
+    texts = "\n".join(step["text"] for step in timeline["steps"])
+    assert "dloss/d(layers.1.neurons.0.b) += " in texts
 
 
 # ---- errors -------------------------------------------------------------------------------------
