@@ -96,14 +96,15 @@ def moments(root: Any, mode: str = "forward", *, caption: bool = True,
     sizes = node_sizes(line, root, **options)
     order = line.order
     lines = max(len(stage.text.split("\n")) for stage in line.steps)  # captions of one height
-    for stage, values in zip(line.steps, line.states()):
+    for stage, values, pictures in zip(line.steps, line.states(), line.pictures()):
         if stage.phase != mode:
             continue
         current = order[stage.current] if stage.current >= 0 else None
         text = stage.text + "\n " * (lines - len(stage.text.split("\n")))
         look = Look(current=current, mode=mode, caption=text if caption else "",
                     sizes=sizes, edge_labels=stage.edge_labels,
-                    fields={id(n): line.fields(k, *values[k]) for k, n in enumerate(order)})
+                    fields={id(n): line.fields(k, *values[k]) for k, n in enumerate(order)},
+                    pictures={id(order[k]): kinds for k, kinds in pictures.items()})
         if mode == "forward":
             look.hidden = {id(n) for k, n in enumerate(order) if line.born[k] > stage.index}
         else:

@@ -28,9 +28,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .frames import widest_graph
+from .picture_nodes import has_pictures, thumbnail
 from .player_page import SCRIPT, STYLE
 from .text import name_map
+from .thumbnails import data_uri
 from .timeline import Timeline, timeline
 from .viz import _clusters
 
@@ -58,17 +62,42 @@ def _boxes(line: Timeline, options: dict[str, Any]) -> tuple[list[list[str]], li
     return per_node, [{"name": name, "parents": parents} for name, parents in around.items()]
 
 
+class _Pictures:
+    """The page's heat maps, each data URI once: ``uris`` and the index of each picture."""
+
+    def __init__(self) -> None:
+        self.uris: list[str] = []
+        self.index: dict[str, int] = {}
+
+    def add(self, array: Any, kind: str, shape: tuple[int, ...]) -> int:
+        uri = data_uri(thumbnail(array, kind, shape))
+        if uri not in self.index:
+            self.index[uri] = len(self.uris)
+            self.uris.append(uri)
+        return self.index[uri]
+
+
 def _timeline_json(line: Timeline, options: dict[str, Any]) -> str:
     index = {id(n): k for k, n in enumerate(line.order)}
     per_node, boxes = _boxes(line, options)
+    pictures = _Pictures()
+    shapes = [np.shape(n.data) for n in line.order]
+    show = options.get("thumbnails", True)
+    blank = [pictures.add(None, "grad", shapes[k]) if show and has_pictures(n) else None
+             for k, n in enumerate(line.order)]  # a white map: nothing computed yet
     data = {
         "boxes": boxes,
         "nodes": [{"id": f"v{k}", "name": line.names[node], "fields": len(line.widest[k]),
                    "born": line.born[k], "processed": line.processed[k],
-                   "parents": [index[id(p)] for p in node._prev], "box": per_node[k]}
+                   "parents": [index[id(p)] for p in node._prev], "box": per_node[k],
+                   "blank": blank[k]}
                   for k, node in enumerate(line.order)],
         "steps": [{"phase": s.phase, "index": s.index, "current": s.current, "text": s.text,
-                   "changes": s.changes, "receiving": s.receiving} for s in line.steps],
+                   "changes": s.changes, "receiving": s.receiving,
+                   "pictures": [[k, kind, pictures.add(array, kind, shapes[k])]
+                                for k, kind, array in s.arrays if show]}
+                  for s in line.steps],
+        "pictures": pictures.uris,
     }
     return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
 
@@ -87,7 +116,8 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
             ``scopes`` (from ``with autograd.record_scopes() as scopes:``), each module's nodes
             start closed in one box, titled by ``names`` (``model.named_modules()``); clicking a
             box opens it, clicking an open module's title closes it, and "by module" steps over
-            a closed box in one step.
+            a closed box in one step. ``thumbnails=False`` leaves out the heat maps of Tensors
+            with image-like data (shown by default, their gradient changing step by step).
         interval_ms: time per step when playing.
         max_steps: refuse graphs with more op nodes than this (default: no limit).
 

@@ -1,10 +1,11 @@
 """The player page's style and script (see :mod:`autograd.see.player`).
 
 The script reads the timeline (JSON in the page) and, at each step, writes the numbers into the
-one SVG's text elements and sets classes on its node and edge groups: ``pending`` (not computed
-yet: faded), ``current``, ``receiving`` (its gradient grows), ``done`` (passed its gradient
-on), ``flow`` (an edge into or out of the current op). The style colours them by the phase on
-``<body>``. Pan and zoom change the SVG's viewBox.
+one SVG's text elements, puts each heat map (a Tensor node's ``<image>``) in place, and sets
+classes on its node and edge groups: ``pending`` (not computed yet: faded), ``current``,
+``receiving`` (its gradient grows), ``done`` (passed its gradient on), ``flow`` (an edge into
+or out of the current op). The style colours them by the phase on ``<body>``. Pan and zoom
+change the SVG's viewBox.
 """
 
 from __future__ import annotations
@@ -49,10 +50,13 @@ body.backward .box.current > path, body.backward .box.current > polygon {
   fill: #fdc79b; stroke: #c4361b; stroke-width: 3px; }
 g.cluster > text { cursor: pointer; }
 .boxes-only { display: none; } body.has-boxes .boxes-only { display: inline; }
-.node.done > polygon { fill: #e3f1dc; }
-.node.receiving > polygon { fill: #fdebd7; stroke: #c4361b; }
-body.forward .node.current > polygon { fill: #d6e6f7; stroke: #1f5fa8; stroke-width: 2.5px; }
-body.backward .node.current > polygon { fill: #fdc79b; stroke: #c4361b; stroke-width: 2.5px; }
+.node.done > polygon:first-of-type { fill: #e3f1dc; }
+.node.receiving > polygon:first-of-type { fill: #fdebd7; }
+.node.receiving > polygon:last-of-type { stroke: #c4361b; }
+body.forward .node.current > polygon:first-of-type { fill: #d6e6f7; }
+body.backward .node.current > polygon:first-of-type { fill: #fdc79b; }
+body.forward .node.current > polygon:last-of-type { stroke: #1f5fa8; stroke-width: 2.5px; }
+body.backward .node.current > polygon:last-of-type { stroke: #c4361b; stroke-width: 2.5px; }
 body.forward .node.current > ellipse { fill: #1f5fa8; stroke: #1f5fa8; }
 body.backward .node.current > ellipse { fill: #c4361b; stroke: #c4361b; }
 .node.current > ellipse + text { fill: #fff; }
@@ -81,9 +85,19 @@ SCRIPT = """
       flow.push(edges[n.id + '_op->' + n.id]);
       n.parents.forEach(function (p) { flow.push(edges[line.nodes[p].id + '->' + n.id + '_op']); });
     }
+    var images = g ? g.querySelectorAll('image') : [];
     return {g: g, op: op, flow: flow.filter(Boolean), data: texts[n.fields - 2],
-            grad: texts[n.fields - 1], info: n};
+            grad: texts[n.fields - 1], info: n,
+            pictures: images.length ? {data: images[0], grad: images[1]} : null};
   });
+  var XLINK = 'http://www.w3.org/1999/xlink';
+  function picture(n, kind, i) {  // a heat map (an index into line.pictures) in its place
+    var image = n.pictures[kind];
+    if (!image || i === null || image.dataset.shown === String(i)) { return; }
+    image.setAttributeNS(XLINK, 'xlink:href', line.pictures[i]);
+    image.setAttribute('href', line.pictures[i]);
+    image.dataset.shown = i;
+  }
   function mark(items, name, on) {
     items.forEach(function (el) { if (el) { el.classList.toggle(name, on); } });
   }
@@ -183,8 +197,10 @@ SCRIPT = """
     k = Math.max(0, Math.min(line.steps.length - 1, i));
     var step = line.steps[k], backward = step.phase === 'backward';
     var values = nodes.map(function () { return {data: 'data', grad: 'grad'}; });
+    var pictures = nodes.map(function (n) { return {data: n.info.blank, grad: n.info.blank}; });
     for (var j = 0; j <= k; j++) {
       line.steps[j].changes.forEach(function (c) { values[c[0]][c[1]] = c[2]; });
+      line.steps[j].pictures.forEach(function (c) { pictures[c[0]][c[1]] = c[2]; });
     }
     var states = {};
     nodes.forEach(function (n, m) {
@@ -200,6 +216,10 @@ SCRIPT = """
       }
       if (n.data) { n.data.textContent = values[m].data; }
       if (n.grad) { n.grad.textContent = values[m].grad; }
+      if (n.pictures) {
+        picture(n, 'data', pictures[m].data);
+        picture(n, 'grad', pictures[m].grad);
+      }
       var parts = [n.g, n.op];
       var pending = !backward && n.info.born > step.index;
       mark(parts.concat(n.flow), 'pending', pending);

@@ -5,8 +5,8 @@ writes out (:func:`autograd.see.text.format_data` shows up to 12): a matrix, a s
 ``(N, H, W)``, a batch of feature maps ``(N, C, H, W)`` or a conv kernel ``(out, in, kh, kw)``.
 :func:`tiles` says how such an array becomes one picture; :func:`heatmap_png` paints it as a PNG
 (numpy, zlib and struct only), data in a sequential colour map, gradients in a diverging one
-centred on 0; :func:`data_uri` and :func:`embed_in_svg` put the pictures beside the nodes of a
-graphviz SVG, so a page stays one self-contained file.
+centred on 0; :func:`data_uri` makes a picture part of a page, so a page stays one
+self-contained file. :mod:`autograd.see.picture_nodes` puts them in the drawings' nodes.
 
 >>> import numpy as np
 >>> image_like((784, 128)), image_like((32, 1, 3, 3)), image_like((3,)), image_like((2, 2))
@@ -19,17 +19,15 @@ graphviz SVG, so a page stays one self-contained file.
 from __future__ import annotations
 
 import base64
-import html
 import math
-import re
 import struct
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["data_uri", "embed_in_svg", "heatmap_png", "image_like", "tiles"]
+__all__ = ["data_uri", "heatmap_png", "image_like", "tiles"]
 
 TINY = 12
 """Arrays with at most this many values are written out as numbers (``format_data``'s default)."""
@@ -211,170 +209,3 @@ def data_uri(png: bytes) -> str:
         raise TypeError(f"data_uri: expected PNG bytes (which start with {PNG_SIGNATURE!r}), "
                         f"got {type(png).__name__}{start}")
     return "data:image/png;base64," + base64.b64encode(bytes(png)).decode("ascii")
-
-
-def embed_in_svg(svg: str, pictures: Mapping[str, bytes | Mapping[str, bytes]], *,
-                 scale: float = 0.75, gap: float = 4.0) -> str:
-    """Put PNG pictures beside the nodes of a graphviz SVG (``dot -Tsvg``), as data URIs.
-
-    Args:
-        svg: the SVG text; each node is a group ``<g id="v3" class="node">`` (graphviz writes a
-            node's ``id`` attribute there, as :func:`autograd.see.viz.paint` sets it).
-        pictures: node id -> PNG bytes, or node id -> ``{caption: PNG bytes}``, e.g.
-            ``{"v3": {"data": png, "grad": png}}``.
-        scale: SVG units (points) per image pixel; 0.75 shows one image pixel per CSS pixel.
-        gap: the space between a node and its pictures, and between pictures, in points.
-
-    A captioned picture goes inside its node, under the text that starts with the caption and
-    a space (the record field ``data min -1.0, max 2.0``), where the node has room for it below
-    that text; a record label such as ``{ data ... | \\n\\n\\n\\n }`` reserves that room in the
-    layout. Otherwise the pictures stand in a row under the node's outline, each with its
-    caption. Each picture is a ``<g class="thumbnail">`` inside the node's group (hidden with it)
-    and the canvas (viewBox, width, height, background) grows to hold them. Ids of nodes the SVG
-    does not draw (invisible, or left out by ``max_nodes``) are skipped.
-
-    >>> svg = ('<svg width="80pt" height="40pt" viewBox="0.00 0.00 80.00 40.00" '
-    ...        'xmlns="http://www.w3.org/2000/svg"><g id="v0" class="node"><title>v0</title>'
-    ...        '<polygon points="0,20 0,40 60,40 60,20 0,20"/></g></svg>')
-    >>> out = embed_in_svg(svg, {"v0": heatmap_png(np.eye(5), size=20)})  # 20 px: 15 points
-    >>> out.count("<image"), re.search(r'<svg.*?>', out).group()  # placed 44 to 59, margin 4
-    (1, '<svg width="80.00pt" height="63.00pt" viewBox="0.00 0.00 80.00 63.00" ...>')
-    """
-    if not scale > 0 or not gap >= 0:
-        raise ValueError(f"embed_in_svg: scale must be positive and gap not negative, got "
-                         f"scale={scale!r}, gap={gap!r}")
-    inserts: list[tuple[int, str]] = []
-    extents: list[tuple[float, float, float, float]] = []
-    for node_id, given in pictures.items():
-        items = [("", given)] if isinstance(given, bytes | bytearray) else list(given.items())
-        sized = []
-        for caption, png in items:
-            uri = data_uri(png)
-            width, height = struct.unpack(">II", png[16:24])
-            sized.append((str(caption), uri, width * scale, height * scale))
-        found = re.search(rf'<g\b[^>]*\bid="{re.escape(node_id)}"[^>]*>', svg)
-        end = _group_end(svg, found.end()) if found else 0
-        box = _outline(svg[found.end():end]) if found else None
-        if box is None:  # a node not drawn
-            continue
-        snippets = _place(svg[found.end():end], box, sized, gap)
-        inserts.append((end, "".join(s for s, _ in snippets)))
-        extents.extend(e for _, e in snippets)
-    for position, text in sorted(inserts, reverse=True):
-        svg = svg[:position] + text + svg[position:]
-    root_end = svg.find(">", svg.find("<svg"))
-    if extents and "xmlns:xlink" not in svg[:root_end]:
-        svg = svg[:root_end] + ' xmlns:xlink="http://www.w3.org/1999/xlink"' + svg[root_end:]
-    return _grow(svg, extents, gap)
-
-
-def _numbers(text: str) -> list[float]:
-    return [float(v) for v in re.findall(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?", text)]
-
-
-def _attr(tag: str, name: str) -> str:
-    found = re.search(rf'\b{name}="([^"]*)"', tag)
-    return found.group(1) if found else ""
-
-
-def _group_end(svg: str, start: int) -> int:
-    """Where the ``</g>`` closing the group opened just before ``start`` begins."""
-    depth = 1
-    for tag in re.finditer(r"<g[\s>]|</g>", svg[start:]):
-        depth += -1 if tag.group() == "</g>" else 1
-        if depth == 0:
-            return start + tag.start()
-    raise ValueError("embed_in_svg: the SVG is cut short (a node's group is not closed)")
-
-
-def _outline(body: str) -> tuple[float, float, float, float] | None:
-    """The bounding box (left, top, right, bottom) of a node's first shape, if it has one."""
-    shape = re.search(r"<(polygon|ellipse|path)\b([^>]*)>", body)
-    if shape is None:
-        return None
-    kind, attrs = shape.groups()
-    if kind == "ellipse":
-        cx, cy, rx, ry = (float(_attr(attrs, k)) for k in ("cx", "cy", "rx", "ry"))
-        return cx - rx, cy - ry, cx + rx, cy + ry
-    values = _numbers(_attr(attrs, "points" if kind == "polygon" else "d"))
-    xs, ys = values[0::2], values[1::2]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-def _place(body: str, box: tuple[float, float, float, float],
-           items: list[tuple[str, str, float, float]], gap: float,
-           ) -> list[tuple[str, tuple[float, float, float, float]]]:
-    """SVG for each picture and the box it covers: in its field where there is room, else below."""
-    texts = [(float(_attr(a, "x")), float(_attr(a, "y")), _attr(a, "text-anchor"),
-              float(_attr(a, "font-size") or 14), html.unescape(t))
-             for a, t in re.findall(r"<text\b([^>]*)>(.*?)</text>", body, re.S)]
-    lines = [_numbers(_attr(a, "points")) for a in re.findall(r"<polyline\b([^>]*)>", body)]
-    rules = [(min(v[0], v[2]), max(v[0], v[2]), v[1])  # the horizontal lines between fields
-             for v in lines if len(v) == 4 and v[1] == v[3]]
-    placed, below = [], []
-    for caption, uri, width, height in items:
-        fields = [t for t in texts if caption and t[4].startswith(caption + " ")]
-        if fields:
-            x, y, anchor, size, _ = fields[-1]
-            top = min([r[2] for r in rules if r[0] <= x <= r[1] and y < r[2] <= y + size],
-                      default=y + 0.3 * size) + 1
-            bottom = box[3] - 1
-            left = x - {"middle": width / 2, "end": width}.get(anchor, 0.0)
-            if bottom - top >= height and box[0] <= left and left + width <= box[2]:
-                placed.append(_picture(left, top + (bottom - top - height) / 2, width, height,
-                                       uri, caption, False))
-                continue
-        below.append((caption, uri, width, height))
-    left = (box[0] + box[2] - sum(w for _, _, w, _ in below) - gap * (len(below) - 1)) / 2
-    for caption, uri, width, height in below:
-        placed.append(_picture(left, box[3] + gap, width, height, uri, caption, True))
-        left += width + gap
-    return placed
-
-
-def _picture(x: float, y: float, width: float, height: float, uri: str, caption: str,
-             captioned: bool) -> tuple[str, tuple[float, float, float, float]]:
-    title = f"<title>{html.escape(caption)}</title>" if caption else ""
-    text = (f'<text text-anchor="middle" x="{x + width / 2:.2f}" y="{y + height + 8:.2f}" '
-            f'font-family="Helvetica,sans-Serif" font-size="8.00" fill="#555555">'
-            f"{html.escape(caption)}</text>") if captioned and caption else ""
-    svg = (f'<g class="thumbnail">{title}<image x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" '
-           f'height="{height:.2f}" preserveAspectRatio="none" '
-           f'style="image-rendering:pixelated" xlink:href="{uri}"/>'
-           f'<rect x="{x:.2f}" y="{y:.2f}" width="{width:.2f}" height="{height:.2f}" '
-           f'fill="none" stroke="#888888" stroke-width="0.5"/>{text}</g>')
-    return svg, (x, y, x + width, y + height + (10 if text else 0))
-
-
-def _grow(svg: str, extents: list[tuple[float, float, float, float]], margin: float) -> str:
-    """Widen the viewBox, width, height and background so that ``extents`` are all inside."""
-    root = re.search(r"<svg\b[^>]*>", svg)
-    view = _numbers(_attr(root.group(), "viewBox")) if root else []
-    if not extents or len(view) != 4:
-        return svg
-    graph = re.search(r'<g\b[^>]*\bid="graph0"[^>]*>', svg)
-    transform = _attr(graph.group(), "transform") if graph else ""
-    scaled = re.search(r"scale\(([^)]*)\)", transform)
-    moved = re.search(r"translate\(([^)]*)\)", transform)
-    sx, sy = ((_numbers(scaled.group(1)) * 2)[:2] if scaled else (1.0, 1.0))
-    tx, ty = ((_numbers(moved.group(1)) + [0.0])[:2] if moved else (0.0, 0.0))
-    left = min([view[0]] + [sx * (e[0] + tx) - margin for e in extents])
-    top = min([view[1]] + [sy * (e[1] + ty) - margin for e in extents])
-    right = max([view[0] + view[2]] + [sx * (e[2] + tx) + margin for e in extents])
-    bottom = max([view[1] + view[3]] + [sy * (e[3] + ty) + margin for e in extents])
-    if (left, top, right, bottom) == (view[0], view[1], view[0] + view[2], view[1] + view[3]):
-        return svg
-    tag = root.group()
-    new = re.sub(r'\bviewBox="[^"]*"',
-                 f'viewBox="{left:.2f} {top:.2f} {right - left:.2f} {bottom - top:.2f}"', tag)
-    for name, old, now in (("width", view[2], right - left), ("height", view[3], bottom - top)):
-        found = re.search(rf'\b{name}="([\d.]+)([a-z%]*)"', new)
-        if found:
-            value = float(found.group(1)) * now / old
-            new = new.replace(found.group(), f'{name}="{value:.2f}{found.group(2)}"', 1)
-    svg = svg.replace(tag, new, 1)
-    corners = [((x / sx - tx), (y / sy - ty)) for x, y in
-               ((left, bottom), (left, top), (right, top), (right, bottom), (left, bottom))]
-    points = " ".join(f"{x:.2f},{y:.2f}" for x, y in corners)
-    return re.sub(r'(<g\b[^>]*\bid="graph0"[^>]*>\s*<title>.*?</title>\s*<polygon\b[^>]*\bpoints=")'
-                  r'[^"]*', lambda m: m.group(1) + points, svg, count=1, flags=re.S)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import topological_order, zero_grad
+from .picture_nodes import has_pictures
 from .steps import backward_steps, backward_text
 from .text import forward_text, inputs_text, name_map, node_names, short
 
@@ -69,6 +70,8 @@ class Stage:
         receiving: positions of the nodes whose gradient grows at this step.
         edge_labels: for a backward step, what each parent of ``current`` receives
             (``+= 0.5000``), in the order of its parents.
+        arrays: ``(position, "data" or "grad", copy of the array)`` for each change of a node
+            drawn with pictures (:func:`autograd.see.picture_nodes.has_pictures`).
     """
 
     phase: str
@@ -78,6 +81,7 @@ class Stage:
     changes: list[tuple[int, str, str]] = field(default_factory=list)
     receiving: list[int] = field(default_factory=list)
     edge_labels: tuple[str, ...] = ()
+    arrays: list[tuple[int, str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +109,18 @@ class Timeline:
             for k, kind, text in stage.changes:
                 values[k] = (text, values[k][1]) if kind == "data" else (values[k][0], text)
             out.append(values)
+        return out
+
+    def pictures(self) -> list[dict[int, dict[str, Any]]]:
+        """For each step, the arrays each node with pictures shows: ``{k: {"data", "grad"}}``
+        (None where nothing is computed yet)."""
+        shown: dict[int, dict[str, Any]] = {}
+        out = []
+        for stage in self.steps:
+            shown = {k: dict(kinds) for k, kinds in shown.items()}
+            for k, kind, array in stage.arrays:
+                shown.setdefault(k, {"data": None, "grad": None})[kind] = array
+            out.append(shown)
         return out
 
     def fields(self, k: int, data: str, grad: str) -> tuple[str, ...]:
@@ -135,10 +151,14 @@ def timeline(root: Any, fmt: str = ".4f", names: Any = None) -> Timeline:
         born[index[id(node)]] = j + 1
     texts = {k: {"data": "data", "grad": "grad"} for k in range(len(order))}
 
+    pictured = [has_pictures(node) for node in order]
+
     def change(stage: Stage, k: int, kind: str, value: Any) -> None:
         text = f"{kind} {cell(value, fmt)}"
         stage.changes.append((k, kind, text))
         texts[k][kind] = _longer(texts[k][kind], text)
+        if pictured[k]:
+            stage.arrays.append((k, kind, None if value is None else np.array(value)))
 
     first = Stage("forward", 0, -1, inputs_text(order, names, fmt))
     for k, node in enumerate(order):

@@ -37,6 +37,7 @@ import graphviz
 import numpy as np
 
 from ..engine import BackwardOf, topological_order
+from .picture_nodes import Drawing, has_pictures, table_label
 from .text import check_fmt, format_data, name_map, node_names
 
 __all__ = ["Look", "draw", "paint", "to_dot"]
@@ -69,6 +70,8 @@ class Look:
         fields: for these ids, the record's fields (one line of text each) in place of the
             node's name, data and gradient: the player lays its page out once with the widest
             text each field will hold.
+        pictures: for these ids, the arrays whose heat maps a Tensor node with image-like data
+            shows, ``{"data": array, "grad": array or None}`` (default: its own data and grad).
         sizes: for these ids, a fixed (width, height) in inches. Frames give every node its size
             in the one layout, so ``dot`` places the nodes of every frame in the same spots;
             edge labels are then external (``xlabel``), which do not move nodes.
@@ -84,6 +87,7 @@ class Look:
     bad: dict[int, str] = field(default_factory=dict)
     caption: str = ""
     fields: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    pictures: dict[int, dict[str, Any]] = field(default_factory=dict)
     sizes: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
@@ -94,19 +98,16 @@ def _record_text(text: str) -> str:
     return "\\l".join(text.split("\n")) + ("\\l" if "\n" in text else "")
 
 
-def _value_label(node: Any, name: str, fmt: str, show_grad: bool, rankdir: str) -> str:
+def _value_fields(node: Any, name: str, fmt: str, show_grad: bool) -> list[str]:
+    """A value node's record fields: name, shape (a Tensor's), data, grad."""
     data = node.data
     fields = [name]
     if isinstance(data, np.ndarray):
         fields.append(f"shape {tuple(data.shape)} {data.dtype}")
-        fields.append(f"data {format_data(data, fmt)}")
-        if show_grad:
-            fields.append(f"grad {format_data(node.grad, fmt)}")
-    else:
-        fields.append(f"data {format_data(data, fmt)}")
-        if show_grad:
-            fields.append(f"grad {format_data(node.grad, fmt)}")
-    return _record(fields, rankdir)
+    fields.append(f"data {format_data(data, fmt)}")
+    if show_grad:
+        fields.append(f"grad {format_data(node.grad, fmt)}")
+    return fields
 
 
 def _record(fields: list[str] | tuple[str, ...], rankdir: str) -> str:
@@ -203,7 +204,7 @@ def _widest_fan_out(nodes: list[Any]) -> int:
 def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str = ".4f",
           show_grad: bool = True, max_nodes: int | None = 300,
           scopes: Mapping[int, tuple[Any, Any]] | None = None, names: Any = None,
-          order: list[Any] | None = None) -> graphviz.Digraph:
+          order: list[Any] | None = None, thumbnails: bool = True) -> Drawing:
     """Draw the graph of ``root`` as ``look`` says (the engine behind :func:`draw` and frames)."""
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
@@ -217,7 +218,7 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     shown = [n for n in order if kept is None or id(n) in kept]
     paths = _clusters(order, scopes, named) if scopes else {}
 
-    g = graphviz.Digraph(graph_attr={
+    g = Drawing(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
         "ranksep": "0.35"})
     if _widest_fan_out(shown) > FAN_OUT_LIMIT:
@@ -252,8 +253,16 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
             attrs.update(fillcolor=HIGHLIGHT_FILL, penwidth="2", **{"class": "highlight"})
         elif key in look.done:
             attrs.update(fillcolor=DONE_FILL, **{"class": "done"})
-        label = (_record(look.fields[key], rankdir) if key in look.fields else
-                 _value_label(node, names_of[node], fmt, show_grad, rankdir))
+        fields = look.fields.get(key) or _value_fields(node, names_of[node], fmt, show_grad)
+        if thumbnails and has_pictures(node):  # an HTML-like table with heat maps
+            pictures = look.pictures.get(key) or {"data": node.data, "grad": node.grad}
+            shown_pictures = {kind: a for kind, a in pictures.items()
+                              if show_grad or kind == "data"}
+            label = table_label(fields, shown_pictures, attrs, node.data.shape)
+            attrs.update(shape="none", margin="0",
+                         style="invis" if key in look.hidden else "solid")
+        else:
+            label = _record(fields, rankdir)
         if key in look.sizes:
             attrs.update(width=look.sizes[key][0], height=look.sizes[key][1], fixedsize="true")
         add(paths.get(key, ()), f"v{k}", label, attrs)
@@ -343,7 +352,7 @@ def _collapse_note(g: graphviz.Digraph, shown: list[Any], kept: set[int], index:
 def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = True,
          max_nodes: int | None = 300, scopes: Mapping[int, tuple[Any, Any]] | None = None,
          names: Any = None, highlight: Any = None, check_rules: bool = False,
-         ) -> graphviz.Digraph:
+         thumbnails: bool = True) -> Drawing:
     """Draw the graph of ``root`` (a Value or a Tensor) as a :class:`graphviz.Digraph`.
 
     Args:
@@ -365,10 +374,14 @@ def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = 
         highlight: a node, or nodes, to mark in yellow.
         check_rules: run :func:`autograd.gradcheck_graph` and colour in red the ops whose
             local gradient rule disagrees with finite differences.
+        thumbnails: a Tensor whose data is image-like (a feature map, a kernel, a weight
+            matrix: :func:`autograd.see.thumbnails.image_like`) shows heat maps of its data
+            and of its gradient under their numbers. False writes numbers only.
 
     Returns:
-        A ``graphviz.Digraph``: ``.render("graph", format="png")``, ``.pipe(format="svg")``, or
-        display it in Jupyter.
+        A ``graphviz.Digraph`` (a :class:`autograd.see.picture_nodes.Drawing`, whose SVG holds
+        its pictures): ``.render("graph", format="png")``, ``.pipe(format="svg")``, or display
+        it in Jupyter.
     """
     look = Look()
     if highlight is not None:
@@ -382,7 +395,7 @@ def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = 
             look.caption = "\n".join(["In red: ops whose gradient rule disagrees with finite "
                                       "differences"] + [str(bad) for bad in found])
     return paint(root, look, rankdir=rankdir, fmt=fmt, show_grad=show_grad, max_nodes=max_nodes,
-                 scopes=scopes, names=names)
+                 scopes=scopes, names=names, thumbnails=thumbnails)
 
 
 def to_dot(root: Any, **options: Any) -> str:

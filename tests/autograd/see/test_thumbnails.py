@@ -1,22 +1,17 @@
-"""Thumbnails: which arrays are pictures, the PNG decoded pixel by pixel, pictures in a real SVG."""
+"""Thumbnails: which arrays are pictures, and the PNG decoded pixel by pixel."""
 
 from __future__ import annotations
 
 import base64
-import re
-import shutil
 import struct
 import warnings
-import xml.etree.ElementTree as ET
 import zlib
 
-import graphviz
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import autograd
 from autograd import Tensor
 from autograd.see.text import format_data
 from autograd.see.thumbnails import (
@@ -25,18 +20,11 @@ from autograd.see.thumbnails import (
     GRAD_COLOURS,
     NONFINITE,
     data_uri,
-    embed_in_svg,
     heatmap_png,
     image_like,
     tiles,
 )
-from autograd.tensor import conv2d
 from autograd.testing import arrays, shapes
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="the graphviz program 'dot' is not installed")
-SVG = "{http://www.w3.org/2000/svg}"
-XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -205,111 +193,3 @@ def test_data_uri_holds_the_png() -> None:
     uri = data_uri(png)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == png
-
-
-# ---- pictures in an SVG -------------------------------------------------------------------------
-
-def conv_graph() -> tuple[Tensor, dict[str, dict[str, bytes]]]:
-    """A small conv net's loss, and the data and grad thumbnails of its image-like nodes."""
-    rng = np.random.default_rng(0)
-    x = Tensor(rng.normal(size=(1, 1, 8, 8)), requires_grad=True, label="x")
-    w = Tensor(rng.normal(size=(4, 1, 3, 3)), requires_grad=True, label="w")
-    y = conv2d(x, w)
-    y.label = "y"
-    loss = (y * y).sum()
-    loss.backward()
-    pictures = {}
-    for k, node in enumerate(autograd.topological_order(loss)):
-        if image_like(node.data.shape):
-            pictures[f"v{k}"] = {"data": heatmap_png(node.data, size=32),
-                                 "grad": heatmap_png(node.grad, kind="grad", size=32)}
-    return loss, pictures
-
-
-def viewbox(root: ET.Element) -> list[float]:
-    return [float(v) for v in root.get("viewBox").split()]
-
-
-def image_boxes(root: ET.Element) -> dict[str, list[tuple[float, ...]]]:
-    """Node id -> the boxes of its pictures, in graph units."""
-    return {g.get("id"): [tuple(float(i.get(k)) for k in ("x", "y", "width", "height"))
-                          for i in g.iter(f"{SVG}image")]
-            for g in root.iter(f"{SVG}g") if g.get("class", "").startswith("node")}
-
-
-@needs_dot
-@pytest.mark.parametrize("rankdir, fit", [("LR", None), ("TB", "3,3")])
-def test_pictures_join_their_nodes_in_a_real_drawing_and_the_canvas_grows(
-        rankdir: str, fit: str | None) -> None:
-    loss, pictures = conv_graph()
-    assert len(pictures) == 4  # x, w, y and y * y
-    drawing = autograd.draw(loss, rankdir=rankdir)
-    if fit:
-        drawing.attr(size=fit)  # graphviz scales the graph down: scale(s s) in the SVG
-    svg = drawing.pipe(format="svg").decode()
-    out = embed_in_svg(svg, pictures)
-    root = ET.fromstring(out)
-    before, after = viewbox(ET.fromstring(svg)), viewbox(root)
-    assert after[3] > before[3] and after[2] >= before[2]
-    points = lambda r, side: float(r.get(side).removesuffix("pt"))  # noqa: E731
-    for side, k in (("width", 2), ("height", 3)):  # the page keeps its points per unit
-        old = points(ET.fromstring(svg), side) / before[k]
-        assert points(root, side) / after[k] == pytest.approx(old, rel=1e-3)
-    images = list(root.iter(f"{SVG}image"))
-    assert len(images) == 8 and all(i.get(XLINK).startswith("data:image/png;base64,")
-                                    for i in images)
-    boxes = image_boxes(root)
-    assert all(len(boxes[node_id]) == 2 for node_id in pictures)
-    assert not any(boxes[g] for g in boxes if g not in pictures)
-    scale = float(re.search(r"scale\(([\d.]+)", out).group(1))
-    assert (scale < 1) is bool(fit)
-    shift = [float(v) for v in re.search(r"translate\(([^)]*)\)", out).group(1).split()]
-    for x, y, width, height in (b for bs in boxes.values() for b in bs):
-        assert after[0] <= scale * (x + shift[0]) <= scale * (x + width + shift[0]) <= (
-            after[0] + after[2])
-        assert after[1] <= scale * (y + shift[1]) <= scale * (y + height + shift[1]) <= (
-            after[1] + after[3])
-    background = re.search(r'<title>%3</title>\s*<polygon[^>]*points="([^"]*)"', out).group(1)
-    ys = [scale * (float(p.split(",")[1]) + shift[1]) for p in background.split()]
-    assert min(ys) == pytest.approx(after[1], abs=0.01)
-    assert max(ys) == pytest.approx(after[1] + after[3], abs=0.01)
-    assert "<text" in out.split('<g class="thumbnail">', 1)[1]  # captions under the node
-
-
-@needs_dot
-def test_pictures_fill_room_reserved_under_their_field() -> None:
-    png = heatmap_png(np.eye(6), size=24)  # 24 px: 18 points
-    dot = graphviz.Source(
-        'digraph { rankdir=LR; node [shape=record fontsize=11]\n'
-        'w [id=v1 label="{ w | { data min 0, max 1 | \\n\\n\\n } | { grad min 0, max 1 | '
-        '\\n\\n\\n } }"]\n'
-        'z [id=v2 label="{ z | data 1.0 }"]\n z -> w }')
-    out = embed_in_svg(dot.pipe(format="svg").decode(), {"v1": {"data": png, "grad": png}})
-    root = ET.fromstring(out)
-    node = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "v1")
-    points = [tuple(map(float, p.split(","))) for p in
-              node.find(f"{SVG}polygon").get("points").split()]
-    left, right = min(p[0] for p in points), max(p[0] for p in points)
-    top, bottom = min(p[1] for p in points), max(p[1] for p in points)
-    texts = {t.text.split()[0]: float(t.get("x")) for t in node.iter(f"{SVG}text")}
-    boxes = image_boxes(root)["v1"]
-    assert len(boxes) == 2 and "thumbnail" in out and "font-size=\"8.00\"" not in out
-    for (x, y, width, height), field in zip(boxes, ("data", "grad")):
-        assert (width, height) == (18.0, 18.0)
-        assert left <= x and x + width <= right and top < y and y + height <= bottom
-        assert x + width / 2 == pytest.approx(texts[field], abs=0.01)  # under its own field
-    assert viewbox(root) == viewbox(ET.fromstring(dot.pipe(format="svg").decode()))
-
-
-@needs_dot
-def test_nodes_not_drawn_are_skipped_and_bad_pictures_are_errors() -> None:
-    svg = graphviz.Source('digraph { a [id=v0 style=invis]; b [id=v1]; a -> b }').pipe(
-        format="svg").decode()
-    png = heatmap_png(np.eye(5))
-    assert embed_in_svg(svg, {"v0": png, "v7": png}) == svg  # invisible, and not there
-    assert embed_in_svg(svg, {}) == svg
-    with pytest.raises(TypeError, match="data_uri: expected PNG bytes"):
-        embed_in_svg(svg, {"v1": b"not a png"})
-    with pytest.raises(ValueError, match="embed_in_svg: scale must be positive"):
-        embed_in_svg(svg, {"v1": png}, scale=0)
-    ET.fromstring(embed_in_svg(svg, {"v1": png}))  # an ellipse: pictures under it, no caption
