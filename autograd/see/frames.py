@@ -61,10 +61,12 @@ class Moment:
         self.graph, self.text, self.phase, self.node = graph, text, phase, node
 
 
-def widest_graph(line: Timeline, root: Any, **options: Any) -> graphviz.Digraph:
+def widest_graph(line: Timeline, root: Any, *, collapsed: dict[str, str] | None = None,
+                 **options: Any) -> graphviz.Digraph:
     """The graph with every record holding the widest text its fields will show: the one
-    layout of the player's page and of the frames."""
-    look = Look(fields={id(n): line.widest[k] for k, n in enumerate(line.order)})
+    layout of the player's page and of the frames (``collapsed``: see :class:`Look`)."""
+    look = Look(fields={id(n): line.widest[k] for k, n in enumerate(line.order)},
+                collapsed=collapsed or {})
     return paint(root, look, order=line.order, **options)
 
 

@@ -38,12 +38,46 @@ from .thumbnails import data_uri
 from .timeline import Timeline, timeline
 from .viz import _clusters
 
-__all__ = ["save_html"]
+__all__ = ["LAYOUT_LIMIT", "save_html"]
 
 
-def _svg(line: Timeline, root: Any, options: dict[str, Any]) -> str:
+LAYOUT_LIMIT = 1500
+"""The most op nodes one page lays out whole: dot takes about 2 s for 1,300 ops, and grows
+faster than the graph (13 s for 2,700)."""
+
+
+def _fit(line: Timeline, paths: list[list[str]], limit: int) -> tuple[dict[str, str], int | None,
+                                                                     str]:
+    """What a graph of more than ``limit`` ops leaves out of its one layout, and what the page
+    says of it: modules drawn as one note each (from the deepest level that is enough), else
+    only the ``limit`` values nearest the root."""
+    ops = [n._op is not None for n in line.order]
+    total = sum(ops)
+    if total <= limit:
+        return {}, None, ""
+    head = (f"This graph has {total:,} ops, more than the {limit:,} one layout holds "
+            f"(layout_limit): ")
+    for depth in range(max(map(len, paths), default=0) - 1, -1, -1):
+        folded = {path[depth] for path in paths if len(path) > depth}
+        inside: dict[str, int] = {}
+        for path, op in zip(paths, ops):
+            if len(path) > depth and op:
+                inside[path[depth]] = inside.get(path[depth], 0) + 1
+        if sum(op for path, op in zip(paths, ops) if len(path) <= depth) + len(folded) <= limit:
+            notes = {name: f"{inside.get(name, 0):,} ops, not laid out" for name in folded}
+            return notes, None, head + (
+                f"its {len(folded):,} modules at depth {depth + 1} are each drawn as one note. "
+                "Their steps still play, in their boxes.")
+    return {}, limit, head + (
+        f"only the {limit:,} values nearest {line.names[line.order[-1]]} are drawn; one note "
+        "stands for the rest. Record modules (scopes=) to fold them instead, or play a smaller "
+        "graph.")
+
+
+def _svg(line: Timeline, root: Any, options: dict[str, Any], collapsed: dict[str, str]) -> str:
     """The one layout: every node with the widest text each of its fields will show."""
-    svg = widest_graph(line, root, **options).pipe(format="svg").decode("utf-8")
+    graph = widest_graph(line, root, collapsed=collapsed, **options)
+    svg = graph.pipe(format="svg").decode("utf-8")
     return svg[svg.index("<svg"):]
 
 
@@ -77,9 +111,9 @@ class _Pictures:
         return self.index[uri]
 
 
-def _timeline_json(line: Timeline, options: dict[str, Any]) -> str:
+def _timeline_json(line: Timeline, options: dict[str, Any], per_node: list[list[str]],
+                   boxes: list[dict]) -> str:
     index = {id(n): k for k, n in enumerate(line.order)}
-    per_node, boxes = _boxes(line, options)
     pictures = _Pictures()
     shapes = [np.shape(n.data) for n in line.order]
     show = options.get("thumbnails", True)
@@ -104,7 +138,7 @@ def _timeline_json(line: Timeline, options: dict[str, Any]) -> str:
 
 def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str = ".4f",
               rankdir: str = "LR", interval_ms: int = 1200, max_steps: int | None = None,
-              **draw_options: Any) -> Path:
+              layout_limit: int = LAYOUT_LIMIT, **draw_options: Any) -> Path:
     """Write a self-contained HTML page that plays the forward then the backward pass of ``root``.
 
     Args:
@@ -120,6 +154,11 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
             with image-like data (shown by default, their gradient changing step by step).
         interval_ms: time per step when playing.
         max_steps: refuse graphs with more op nodes than this (default: no limit).
+        layout_limit: the most op nodes laid out whole (:data:`LAYOUT_LIMIT`). A bigger graph
+            still plays every step, and the page says what it leaves out of the picture: each
+            module (from ``scopes``) at the deepest level that brings it under the limit is
+            drawn as one note; without modules, or if even that is too much, only the
+            ``layout_limit`` values nearest the root are drawn.
 
     Returns:
         The path written. The gradients of the graph are left as they were.
@@ -131,8 +170,16 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
     if max_steps is not None and ops > max_steps:
         raise ValueError(f"save_html: the graph has {ops} op nodes, more than max_steps="
                          f"{max_steps}. Play a smaller graph, or raise max_steps")
+    if isinstance(layout_limit, bool) or not isinstance(layout_limit, int) or layout_limit < 1:
+        raise ValueError(f"save_html: layout_limit must be a positive whole number of ops, "
+                         f"got {layout_limit!r}")
     options = {"fmt": fmt, "rankdir": rankdir, "max_nodes": None, **draw_options}
-    svg = _svg(line, root, options)
+    per_node, boxes = _boxes(line, options)
+    collapsed, max_nodes, note = _fit(line, per_node, layout_limit)
+    if max_nodes is not None and options["max_nodes"] is None:
+        options["max_nodes"] = max_nodes
+    svg = _svg(line, root, options, collapsed)
+    timeline_json = _timeline_json(line, options, per_node, boxes)
     title = title or f"Forward and backward pass of {line.names[root]}"
     steps = len(line.steps)
     page = f"""<!DOCTYPE html>
@@ -147,6 +194,7 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
 <span class="help">&larr; &rarr; step, space plays, Home/End jump; wheel or +/&minus; zooms, drag
 or Shift+arrows pans, 0 fits</span>
 </header>
+{f'<p id="note">{html.escape(note)}</p>' if note else ""}
 <main id="view">{svg}</main>
 <pre id="text"></pre>
 <nav>
@@ -161,7 +209,7 @@ type="checkbox" id="bymodule"> by module</label>
 <button id="closeall" title="close every module box">Close all</button></span>
 <span id="counter"></span>
 </nav>
-<script type="application/json" id="timeline">{_timeline_json(line, options)}</script>
+<script type="application/json" id="timeline">{timeline_json}</script>
 <script>{SCRIPT.replace("INTERVAL", str(int(interval_ms)))}</script>
 </body>
 </html>

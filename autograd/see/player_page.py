@@ -5,7 +5,9 @@ one SVG's text elements, puts each heat map (a Tensor node's ``<image>``) in pla
 classes on its node and edge groups: ``pending`` (not computed yet: faded), ``current``,
 ``receiving`` (its gradient grows), ``done`` (passed its gradient on), ``flow`` (an edge into
 or out of the current op). The style colours them by the phase on ``<body>``. Pan and zoom
-change the SVG's viewBox.
+change the SVG's viewBox. A graph too big to read when fitted to the window (more than 8
+points of it per pixel) opens close up at its current step, 1.25 points per pixel; Fit (0)
+shows the whole.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ nav button { font-size: 15px; padding: 4px 12px; cursor: pointer; }
 #slider { flex: 1; }
 #counter { font-variant-numeric: tabular-nums; min-width: 90px; text-align: right; }
 .help { color: #777; font-size: 12px; }
+#note { margin: 0; padding: 6px 16px; background: #fff8e0; border-bottom: 1px solid #e8d9a8;
+        font-size: 13px; }
 .node polygon, .node ellipse, .edge path, .edge polygon { transition: fill .2s, stroke .2s; }
 .node, .edge { transition: opacity .2s; }
 .pending { opacity: 0.12; }
@@ -145,6 +149,7 @@ SCRIPT = """
   });
   if (Object.keys(boxes).length) { document.body.classList.add('has-boxes'); }
   function owner(m) {  // the outermost closed box that holds node m, or null
+    if (!line.nodes[m]) { return null; }  // not a value's node (the note of what is left out)
     var path = line.nodes[m].box;
     for (var i = 0; i < path.length; i++) { if (closed[path[i]]) { return path[i]; } }
     return null;
@@ -254,6 +259,7 @@ SCRIPT = """
   // ---- pan and zoom: the viewBox ----
   var home = svg.getAttribute('viewBox').split(/[ ,]+/).map(Number), box = home.slice();
   svg.removeAttribute('width'); svg.removeAttribute('height');
+  var FAR = 8, NEAR = 1.25;  // points per pixel: 11-point text is unreadable beyond FAR
   function setBox(b) { box = b; svg.setAttribute('viewBox', b.join(' ')); }
   function scale() {
     return Math.max(box[2] / Math.max(1, view.clientWidth),
@@ -339,8 +345,18 @@ SCRIPT = """
     else { return; }
     e.preventDefault();
   });
+  function closeUp() {  // a graph too big to read when fitted starts close up, at its step
+    if (scale() <= FAR) { return; }
+    var c = line.steps[k].current, at = c >= 0 ? nodes[c].g : null;
+    at = at || nodes.map(function (n) { return n.g; }).filter(Boolean)[0];
+    if (!at) { return; }
+    var r = at.getBoundingClientRect(), p = toSvg(r.left + r.width / 2, r.top + r.height / 2);
+    var w = view.clientWidth * NEAR, h = view.clientHeight * NEAR;
+    setBox([p[0] - w / 2, p[1] - h / 2, w, h]);
+  }
   var m = /^#(?:step=)?(\\d+)$/.exec(location.hash);
   show(m ? parseInt(m[1], 10) - 1 : 0);
+  closeUp();
   window.glassgrad = {show: show, toggle: toggle, zoom: zoom, pan: pan, fit: fit,
                       setClosed: setClosed, setAll: setAll, owner: owner,
                       get step() { return k; }, get viewBox() { return box.slice(); }};

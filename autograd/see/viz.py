@@ -72,6 +72,8 @@ class Look:
             text each field will hold.
         pictures: for these ids, the arrays whose heat maps a Tensor node with image-like data
             shows, ``{"data": array, "grad": array or None}`` (default: its own data and grad).
+        collapsed: module clusters (by name, as ``scopes`` and ``names`` title them) drawn as
+            one note with this text instead of their nodes: a graph too big to lay out whole.
         sizes: for these ids, a fixed (width, height) in inches. Frames give every node its size
             in the one layout, so ``dot`` places the nodes of every frame in the same spots;
             edge labels are then external (``xlabel``), which do not move nodes.
@@ -89,6 +91,7 @@ class Look:
     fields: dict[int, tuple[str, ...]] = field(default_factory=dict)
     pictures: dict[int, dict[str, Any]] = field(default_factory=dict)
     sizes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    collapsed: dict[str, str] = field(default_factory=dict)
 
 
 def _record_text(text: str) -> str:
@@ -195,6 +198,12 @@ drawings cap it at 2 passes per node (``nslimit=2``): seconds. Elsewhere the cap
 than it saves (a rougher placement makes the edges slower to route), so it is left off."""
 
 
+LARGE_GRAPH = 500
+"""Beyond this many values drawn, dot's node placement (network simplex over every node, long
+edges included) dominates: a 1,290-op graph took 6.6 s there. It is capped at 0.2 passes per
+node (``nslimit=0.2``): 1.3 s for that graph, with no difference to be seen at its size."""
+
+
 def _widest_fan_out(nodes: list[Any]) -> int:
     """The largest number of uses of one node among ``nodes``' inputs."""
     uses = Counter(id(parent) for node in nodes for parent in node._prev)
@@ -221,7 +230,9 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     g = Drawing(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
         "ranksep": "0.35"})
-    if _widest_fan_out(shown) > FAN_OUT_LIMIT:
+    if len(shown) > LARGE_GRAPH:
+        g.attr(nslimit="0.2")  # see LARGE_GRAPH
+    elif _widest_fan_out(shown) > FAN_OUT_LIMIT:
         g.attr(nslimit="2")  # see FAN_OUT_LIMIT
     g.attr("node", shape="record", fontname=FONT, fontsize="11", style="filled",
            fillcolor="white", color="#444444", height="0.3")
@@ -237,8 +248,15 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     def add(path: tuple[str, ...], node_id: str, label: str, attrs: dict[str, str]) -> None:
         statements.setdefault(path, []).append((node_id, label, attrs))
 
+    folded = _folded(shown, paths, look.collapsed, index)
+    for name, (path, note_id) in _notes(shown, paths, folded, look.collapsed).items():
+        add(path, note_id, f"{name}: {look.collapsed[name]}",
+            {"id": note_id, "shape": "note", "style": "filled,dashed", "fillcolor": "#f7f7f7",
+             "fontsize": "10"})
     for node in shown:
         key, k = id(node), index[id(node)]
+        if key in folded:  # inside a module drawn as one note
+            continue
         attrs: dict[str, str] = {"id": f"v{k}"}
         if key in look.hidden:
             attrs["style"] = "invis"
@@ -280,15 +298,24 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
 
     _emit(g, statements)
 
+    joined: set[tuple[str, str]] = set()  # edges to or from a note, each drawn once
     for node in shown:
         key, k = id(node), index[id(node)]
         if node._op is None:
             continue
         hidden = key in look.hidden
         flowing = key == current
-        g.edge(f"v{k}_op", f"v{k}", **_edge_attrs(hidden, flowing, look.mode, ""))
+        if key not in folded:
+            g.edge(f"v{k}_op", f"v{k}", **_edge_attrs(hidden, flowing, look.mode, ""))
         for i, parent in enumerate(node._prev):
             if kept is not None and id(parent) not in kept:
+                continue
+            if key in folded or id(parent) in folded:
+                ends = (folded.get(id(parent), f"v{index[id(parent)]}"),
+                        folded.get(key, f"v{k}_op"))
+                if ends[0] != ends[1] and ends not in joined:
+                    joined.add(ends)
+                    g.edge(*ends)
                 continue
             label = look.edge_labels[i] if flowing and i < len(look.edge_labels) else ""
             attrs = _edge_attrs(hidden or id(parent) in look.hidden, flowing, look.mode, label)
@@ -299,6 +326,31 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     if kept is not None:
         _collapse_note(g, shown, kept, index, len(order) - len(shown), max_nodes)
     return g
+
+
+def _folded(shown: list[Any], paths: Mapping[int, tuple[str, ...]],
+            collapsed: Mapping[str, str], index: Mapping[int, int]) -> dict[int, str]:
+    """id(node) -> the id of the note standing for its module, for the nodes in a collapsed
+    module (the outermost on their path): ``v<k>_m``, k the module's first node."""
+    out: dict[int, str] = {}
+    first: dict[str, int] = {}
+    for node in shown:
+        name = next((p for p in paths.get(id(node), ()) if p in collapsed), None)
+        if name is not None:
+            out[id(node)] = f"v{first.setdefault(name, index[id(node)])}_m"
+    return out
+
+
+def _notes(shown: list[Any], paths: Mapping[int, tuple[str, ...]], folded: Mapping[int, str],
+           collapsed: Mapping[str, str]) -> dict[str, tuple[tuple[str, ...], str]]:
+    """Each collapsed module's cluster path (ending with its name) and the id of its note."""
+    out: dict[str, tuple[tuple[str, ...], str]] = {}
+    for node in shown:
+        if id(node) in folded:
+            path = paths[id(node)]
+            name = next(p for p in path if p in collapsed)
+            out.setdefault(name, (path[:path.index(name) + 1], folded[id(node)]))
+    return out
 
 
 def _dot_text(text: str) -> str:
