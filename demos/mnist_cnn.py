@@ -6,6 +6,9 @@ trained with Adam on the cross-entropy of the softmax, on minibatches of 32, wit
 rate that falls from 1e-3 to 0 along half a cosine over the whole run (nn.CosineDecay, one value
 per step) and the pixels standardized to mean 0, deviation 1. 1,199,882 parameters, 60,000
 training images: computationally expensive to train, so the time of every epoch is printed.
+At the end, one training step of the trained model on one minibatch of 8 digits is written as
+an HTML player (mnist_cnn_player.html): its forward pass, the loss and the backward pass,
+tensor by tensor, each layer a box.
 
     python demos/mnist_cnn.py [--quick] [--out out] [--data DIR] [--epochs N] [--download]
 
@@ -25,6 +28,9 @@ import numpy as np
 from _common import demo_args, plt, save
 
 import nn
+from autograd import Tensor, record_scopes, save_html
+
+PLAYER_BATCH = 8  # the minibatch the player shows: 8 digits keep its shapes and page small
 
 
 def build_model(seed: int = 0, size: int = 28, filters: tuple[int, int] = (32, 64),
@@ -44,10 +50,20 @@ def build_model(seed: int = 0, size: int = 28, filters: tuple[int, int] = (32, 6
     )
 
 
-def mnist_options(parser: argparse.ArgumentParser) -> None:
-    """Add ``--data DIR`` (where the four MNIST .gz files are) and ``--download``."""
+def data_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data DIR``: where the four MNIST .gz files are."""
     parser.add_argument("--data", type=Path, default=Path.home() / ".cache" / "glassgrad" / "mnist",
                         help="directory of the four MNIST .gz files (default: %(default)s)")
+
+
+def has_mnist(directory: Path) -> bool:
+    """Whether ``directory`` holds the four MNIST .gz files (checked by name only)."""
+    return all((directory / name).is_file() for name in nn.datasets.MNIST_FILES)
+
+
+def mnist_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--data DIR`` (where the four MNIST .gz files are) and ``--download``."""
+    data_option(parser)
     parser.add_argument("--download", action="store_true",
                         help="fetch missing files from a public mirror (checksums verified)")
 
@@ -71,6 +87,33 @@ def load_standardized(args: argparse.Namespace, program: str = "mnist_cnn"
                          "--data DIR to point at a folder that has them)") from None
     mean, std = np.float32(0.1307), np.float32(0.3081)  # the training pixels' mean, deviation
     return ((x_train - mean) / std, y_train), ((x_test - mean) / std, y_test)
+
+
+def step_graph(model: nn.Sequential, images: np.ndarray, labels: np.ndarray
+               ) -> tuple[Tensor, dict[int, tuple]]:
+    """One training step's graph: the forward pass in training mode (dropout on, as ``nn.fit``
+    trains) and the cross-entropy loss ``L``, with the scopes it was made in (each layer's nodes).
+    The model's mode is left as it was."""
+    was_training = model.training
+    model.train()
+    with record_scopes() as scopes:
+        loss = nn.cross_entropy(model(Tensor(images, label="x")), labels)
+    model.train(was_training)
+    loss.label = "L"
+    return loss, scopes
+
+
+def save_player(model: nn.Sequential, images: np.ndarray, labels: np.ndarray,
+                path: Path) -> Path:
+    """Write the HTML player of one training step of ``model`` on one minibatch: the forward
+    pass (:func:`step_graph`), the loss and the backward pass, each layer's nodes in a box named
+    as in ``model.state_dict()`` (``0``, ``0.weight``). The graph is laid out top to bottom: a
+    CNN's graph is a long chain, and its ranks stacked fit a wide window better than side by
+    side. The model's gradients are left as they were."""
+    loss, scopes = step_graph(model, images, labels)
+    return save_html(loss, path, scopes=scopes, names=model, fmt=".3f", rankdir="TB",
+                     title=f"Keras' MNIST CNN: one training step on {len(images)} digits, L = "
+                           "cross-entropy (dropout on)")
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -151,6 +194,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         ax.set_title(f"{y_test[k]} read as {predicted[k]}", fontsize=8)
     fig.suptitle(f"misclassified test digits ({(predicted != y_test).sum()} of {len(y_test)})")
     save(fig, args.out, "mnist_misclassified.png")
+
+    # %% One training step on one minibatch, played: the layers as boxes
+    page = save_player(model, x_train[:PLAYER_BATCH], y_train[:PLAYER_BATCH],
+                       args.out / "mnist_cnn_player.html")
+    print(f"wrote {page}: one training step on {PLAYER_BATCH} digits; click a layer's box to "
+          "open it")
     return {"accuracy": test["accuracy"], "seconds": float(sum(history.times))}
 
 

@@ -3,12 +3,15 @@
 1. function fitting: a line, a parabola and a small network, by gradient descent;
 2. one neuron: its forward pass, every backward step, both passes drawn, the HTML player;
 3. SGD: the saddle point that stops gradient descent but not SGD;
-5. a 2-D function learned with Dense layers and nn.fit (training / validation / test).
+5. a 2-D function learned with Dense layers and nn.fit (training / validation / test);
+then whole networks, played: micrograd's moons MLP on one sample (moons.py --quick), and Keras'
+MNIST CNN on one minibatch (6: mnist_cnn.py --quick) when the MNIST files are in --data DIR
+(default: mnist_cnn.py's). The tour never downloads: without them the gallery says how.
 
-    python demos/tour.py [--quick] [--out out]      (what `make demo` runs)
+    python demos/tour.py [--quick] [--out out] [--data DIR]      (what `make demo` runs)
 
-Open out/index.html to see every picture and player it made. The other lessons
-(4: backprop_vs_numeric.py; moons.py; 6: mnist_cnn.py) are demos of their own.
+Open out/index.html to see every picture and player it made. The other lessons, and moons and
+MNIST in full (4: backprop_vs_numeric.py; moons.py; 6: mnist_cnn.py), are demos of their own.
 """
 
 # %%
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import fit_function
 import learn_2d
+import mnist_cnn
+import moons
 import sgd
 import single_neuron
 from _common import demo_args
@@ -39,16 +44,30 @@ SECTIONS = [
     ("Learning a 2-D function with nn.fit", "learn_2d.py",
      [("learn_2d_heatmaps.png", "true function, learned function and error on test data"),
       ("learn_2d_curves.png", "learning curves on training and validation data")]),
+    ("Whole networks, played", "moons.py mnist_cnn.py",
+     [("moons_player.html", "micrograd's MLP(2, [16, 16, 1]) on one sample, Value by Value"),
+      ("mnist_cnn_player.html", "Keras' MNIST CNN: one training step on 8 digits, tensor by "
+                                "tensor")]),
 ]
+
+# what the gallery says for a file the tour could not make
+HOW_TO_MAKE = {
+    "mnist_cnn_player.html": "The MNIST CNN's player needs the MNIST files (the tour never "
+                             "downloads): <code>python demos/mnist_cnn.py --data DIR</code> "
+                             "makes it.",
+}
 
 
 def gallery(out: Path) -> Path:
-    """Write out/index.html: one section per lesson, linking every file the tour made."""
+    """Write out/index.html: one section per lesson, linking every file the tour made; where
+    it could not make one (``HOW_TO_MAKE``), a line says how to make it."""
     parts = []
     for title, script, items in SECTIONS:
         cells = []
         for name, caption in items:
             if not (out / name).exists():
+                if name in HOW_TO_MAKE:
+                    cells.append(f'<p class="missing">{HOW_TO_MAKE[name]}</p>')
                 continue
             link = html.escape(name)
             if name.endswith(".html"):
@@ -58,8 +77,9 @@ def gallery(out: Path) -> Path:
             wide = ' class="wide"' if name.startswith("neuron_") else ""  # graphs are wide
             cells.append(f"<figure{wide}>{body}<figcaption>{html.escape(caption)}</figcaption>"
                          "</figure>")
-        parts.append(f"<section><h2>{html.escape(title)}</h2><p>made by "
-                     f"<code>demos/{script}</code></p>{''.join(cells)}</section>")
+        made_by = " and ".join(f"<code>demos/{html.escape(s)}</code>" for s in script.split())
+        parts.append(f"<section><h2>{html.escape(title)}</h2><p>made by {made_by}</p>"
+                     f"{''.join(cells)}</section>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>glassgrad tour</title>
 <style>
@@ -69,6 +89,7 @@ figure {{ display: inline-block; vertical-align: top; margin: 0 1em 1em 0; max-w
 img {{ max-width: 520px; max-height: 340px; border: 1px solid #ddd; }}
 figure.wide, figure.wide img {{ max-width: 100%; max-height: none; }}
 figcaption {{ font-size: 0.9em; color: #555; }}
+p.missing {{ color: #555; }}
 a.player {{ display: inline-block; padding: 1em 2em; background: #1f5fa8; color: white;
            border-radius: 6px; text-decoration: none; }}
 </style></head><body>
@@ -84,7 +105,7 @@ a.player {{ display: inline-block; padding: 1em 2em; background: #1f5fa8; color:
 
 # %%
 def main(argv: list[str] | None = None) -> Path:
-    args = demo_args(__doc__.splitlines()[0], argv)
+    args = demo_args(__doc__.splitlines()[0], argv, mnist_cnn.data_option)
     out_args = ["--out", str(args.out)] + (["--quick"] if args.quick else [])
     start = time.perf_counter()
     print("== Lesson 1. Fitting a function ==")
@@ -97,6 +118,14 @@ def main(argv: list[str] | None = None) -> Path:
     sgd.saddle(args.out, args.quick)
     print("\n== Lesson 5. A 2-D function with nn.fit ==")
     learn_2d.main(out_args)
+    print("\n== Whole networks, played ==")
+    quick = ["--quick", "--out", str(args.out)]  # one step is played: a short training will do
+    moons.main(quick)
+    if mnist_cnn.has_mnist(args.data):
+        mnist_cnn.main([*quick, "--data", str(args.data)])
+    else:
+        print(f"no MNIST files in {args.data}: mnist_cnn_player.html not made (the tour never "
+              "downloads; --data DIR points at them)")
     path = gallery(args.out)
     print(f"\nThe tour took {time.perf_counter() - start:.0f} s. Open {path} to see everything.")
     return path

@@ -1,6 +1,7 @@
 """Every demo runs with --quick and writes the pictures it promises (checked by their bytes)."""
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -21,12 +22,12 @@ EXPECTED = {
     "backprop_vs_numeric.py": ["backprop_vs_numeric.png"],
     "sgd.py": ["sgd_vs_gd.png", "sgd_learning_rates.png", "sgd_saddle.png"],
     "learn_2d.py": ["learn_2d_curves.png", "learn_2d_heatmaps.png"],
-    "moons.py": ["moons.png"],
+    "moons.py": ["moons.png", "moons_player.html"],
     "lstm_series.py": ["lstm_series.png", "lstm_series_rmse.png"],
     "autoencoder.py": ["autoencoder.png", "autoencoder_denoise.png", "autoencoder_curves.png"],
     "newton.py": ["newton_1d.png", "newton_rosenbrock.png", "tanh_derivatives.png"],
     "tour.py": ["index.html", "neuron_player.html", "fit_line.png", "fit_line.gif",
-                "sgd_saddle.png", "learn_2d_heatmaps.png"],
+                "sgd_saddle.png", "learn_2d_heatmaps.png", "moons_player.html"],
     "vae.py": ["vae_latent.png", "vae_manifold.png", "vae_losses.png"],
     "gan.py": ["gan_ring.png", "gan_samples.png", "gan_samples.gif"],
 }
@@ -74,6 +75,26 @@ def check_file(path: Path) -> None:
     elif path.suffix == ".html":
         assert data.lstrip().lower().startswith(b"<!doctype html")
         assert b"<svg" in data or b"<img" in data
+
+
+def timeline(page: Path) -> dict:
+    """The timeline a player page carries (its nodes, boxes and steps), read from its JSON."""
+    found = re.search(r'<script type="application/json" id="timeline">(.*?)</script>',
+                      page.read_text(encoding="utf-8"), re.S)
+    assert found, f"{page} holds no timeline"
+    return json.loads(found[1])
+
+
+def check_mnist_player(page: Path) -> None:
+    """The MNIST CNN's player: the model's parameters by their state_dict names, its 11 layers
+    as boxes (the dropout layers' too: they drop in training mode), a forward and a backward
+    pass."""
+    check_file(page)
+    line = timeline(page)
+    names = {node["name"] for node in line["nodes"]}
+    assert {"0.weight", "0.bias", "2.weight", "7.weight", "10.bias", "x", "L"} <= names, names
+    assert {box["name"] for box in line["boxes"]} == {str(k) for k in range(11)}
+    assert {step["phase"] for step in line["steps"]} == {"forward", "backward"}
 
 
 def test_every_demo_is_listed():
@@ -159,11 +180,27 @@ def test_autoencoder_shapes_and_noise(monkeypatch):
 
 
 def test_tour_gallery_links_every_file(tmp_path):
-    run_demo("tour.py", tmp_path)
+    """Without the MNIST files the tour plays the moons MLP and says how to make the MNIST
+    player, linking no file it did not make."""
+    output = run_demo("tour.py", tmp_path, "--data", str(tmp_path / "nowhere"))
     page = (tmp_path / "index.html").read_text()
-    for name in ("neuron_backward.png", "neuron_player.html", "fit_mlp.png", "learn_2d_curves.png"):
+    for name in ("neuron_backward.png", "neuron_player.html", "fit_mlp.png", "learn_2d_curves.png",
+                 "moons_player.html"):
         assert f'href="{name}"' in page
         check_file(tmp_path / name)
+    assert "Whole networks, played" in page
+    assert not (tmp_path / "mnist_cnn_player.html").exists()
+    assert "mnist_cnn_player.html" not in page
+    assert "<code>python demos/mnist_cnn.py --data DIR</code>" in page
+    assert "no MNIST files in" in output
+
+
+@pytest.mark.skipif(not MNIST.exists(), reason="the MNIST files are not beside the repository")
+def test_tour_plays_mnist_when_the_files_are_there(tmp_path):
+    run_demo("tour.py", tmp_path, "--data", str(MNIST))
+    page = (tmp_path / "index.html").read_text()
+    assert 'href="mnist_cnn_player.html"' in page and "mnist_cnn.py --data DIR" not in page
+    check_mnist_player(tmp_path / "mnist_cnn_player.html")
 
 
 @pytest.mark.skipif(not MNIST.exists(), reason="the MNIST files are not beside the repository")
@@ -173,6 +210,19 @@ def test_mnist_demo_quick(tmp_path):
     for name in ("mnist_curves.png", "mnist_confusion.png", "mnist_kernels.png",
                  "mnist_misclassified.png"):
         check_file(tmp_path / name)
+    check_mnist_player(tmp_path / "mnist_cnn_player.html")
+    assert f"wrote {tmp_path / 'mnist_cnn_player.html'}: one training step on 8 digits" in output
+
+
+def test_mnist_player_without_mnist(monkeypatch, tmp_path):
+    """The lesson's player, on 8 random images: written without the MNIST files; the model's
+    mode (evaluation here) and its gradients are left as they were."""
+    lesson = import_demo("mnist_cnn", monkeypatch)
+    model = lesson.build_model().eval()
+    images = np.random.default_rng(0).normal(size=(8, 1, 28, 28)).astype(np.float32)
+    page = lesson.save_player(model, images, np.arange(8), tmp_path / "player.html")
+    check_mnist_player(page)
+    assert not model.training and all(p.grad is None for p in model.parameters())
 
 
 def test_graduate_hands_over_to_ddp_and_back(tmp_path):
