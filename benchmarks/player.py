@@ -1,12 +1,13 @@
 """Player benchmark: how long ``autograd.save_html`` takes to write a graph's page.
 
 Times the whole call (the forward and backward timeline, the graphviz layout by ``dot``, the
-page written) on three graphs:
+page written) on these graphs:
 
 - ``chain``: a chain of exactly 1,000 Value ops, ``x = x * 0.999 + 0.001`` 500 times (the
   issue's target: a 1,000-op graph's page in under 10 s on 2 cores);
 - ``moons``: micrograd's MLP(2, [16, 16, 1]) on one sample, its hinge loss, with module boxes
-  (``record_scopes``) and names, as demos/moons.py plays it;
+  (``record_scopes``) and names, as demos/moons.py plays it; ``moons2`` and ``moons8`` on 2 and
+  8 samples (1,290 ops with long edges from every weight; 5,152 ops, past ``LAYOUT_LIMIT``);
 - ``mnist``: Keras' MNIST CNN (demos/mnist_cnn.py's ``build_model``, 1,199,882 parameters) on one
   random minibatch, its cross-entropy in training mode, with boxes and names, as
   demos/mnist_cnn.py plays it.
@@ -14,7 +15,7 @@ page written) on three graphs:
 Prints, for each graph, its op and node counts, the page's size and the median time of the
 repeats (``save_html`` leaves the graph's gradients as they were, so each does the same work).
 
-    python benchmarks/player.py [--repeats 5] [--graphs chain moons mnist] [--batch-size 8]
+    python benchmarks/player.py [--repeats 5] [--graphs chain moons ...] [--batch-size 8]
                                 [--out DIR]
 """
 
@@ -53,14 +54,20 @@ def chain(ops: int = 1000) -> Case:
     return x, {}
 
 
-def moons() -> Case:
-    """demos/moons.py's player: one sample through MLP(2, [16, 16, 1]), max(0, 1 - y score)."""
+def moons(samples: int = 1) -> Case:
+    """demos/moons.py's player: ``samples`` samples through MLP(2, [16, 16, 1]), the sum of
+    max(0, 1 - y score) (one sample: 643 ops; 2: 1,290 ops, every weight used twice; 8: 5,152
+    ops, more than one layout holds, so the page folds the neurons into notes)."""
     random.seed(1337)
     x, labels = nn.data.make_moons(100, noise=0.1, rng=1337)
     model = nn.MLP(2, [16, 16, 1])
     with record_scopes() as scopes:
-        score = model([Value(float(x[0, 0]), label="x1"), Value(float(x[0, 1]), label="x2")])
-    loss = (1 + -float(labels[0] * 2 - 1) * score).relu()
+        losses = []
+        for i in range(samples):
+            score = model([Value(float(x[i, 0]), label=f"x{i}_1"),
+                           Value(float(x[i, 1]), label=f"x{i}_2")])
+            losses.append((1 + -float(labels[i] * 2 - 1) * score).relu())
+    loss = losses[0] if samples == 1 else sum(losses[1:], losses[0])
     loss.label = "L"
     return loss, {"scopes": scopes, "names": model.named_modules(), "fmt": ".3f"}
 
@@ -102,8 +109,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5,
                         help="timed calls per graph (default: %(default)s)")
-    parser.add_argument("--graphs", nargs="+", choices=["chain", "moons", "mnist"],
-                        default=["chain", "moons", "mnist"], help="default: all three")
+    names = ["chain", "moons", "moons2", "moons8", "mnist"]
+    parser.add_argument("--graphs", nargs="+", choices=names, default=names,
+                        help="default: all")
     parser.add_argument("--batch-size", type=int, default=8,
                         help="images in the MNIST minibatch (default: %(default)s, as the lesson)")
     parser.add_argument("--out", type=Path, default=None,
@@ -115,6 +123,8 @@ def main() -> None:
     cases: dict[str, tuple[str, Callable[[], Case]]] = {
         "chain": ("chain of Value ops", chain),
         "moons": ("moons MLP(2, [16, 16, 1]), 1 sample", moons),
+        "moons2": ("moons MLP, 2 samples", lambda: moons(2)),
+        "moons8": ("moons MLP, 8 samples (folded)", lambda: moons(8)),
         "mnist": (f"MNIST CNN, minibatch of {args.batch_size}",
                   lambda: mnist(args.batch_size)),
     }
