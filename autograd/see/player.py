@@ -87,13 +87,15 @@ def _boxes(line: Timeline, options: dict[str, Any]) -> tuple[list[list[str]], li
     scopes = options.get("scopes")
     if not scopes:
         return [[] for _ in line.order], []
-    paths = _clusters(line.order, scopes, name_map(options.get("names"), "save_html"))
+    titles: dict[str, str] = {}
+    paths = _clusters(line.order, scopes, name_map(options.get("names"), "save_html"), titles)
     per_node = [list(paths.get(id(node), ())) for node in line.order]
     around: dict[str, list[str]] = {}
     for path in per_node:
         for i, name in enumerate(path):
             around.setdefault(name, path[:i])
-    return per_node, [{"name": name, "parents": parents} for name, parents in around.items()]
+    return per_node, [{"name": name, "title": titles.get(name, name), "parents": parents}
+                      for name, parents in around.items()]
 
 
 class _Pictures:

@@ -130,8 +130,8 @@ SCRIPT = """
       name.setAttribute('text-anchor', 'middle');
       name.setAttribute('dominant-baseline', 'middle');
       name.setAttribute('font-size', Math.max(8, Math.min(bb.height * 0.3,
-                                                          bb.width / (b.name.length * 0.62))));
-      name.textContent = b.name;
+                                                          bb.width / (b.title.length * 0.62))));
+      name.textContent = b.title;
       g.appendChild(name);
     }
     if (label) {
@@ -139,7 +139,7 @@ SCRIPT = """
         e.stopPropagation(); if (!moved) { setClosed(b.name, true); }
       });
     }
-    t.textContent = b.name + ': click to open';
+    t.textContent = b.title + ': click to open';
     g.appendChild(t);
     g.addEventListener('click', function (e) {
       e.stopPropagation(); if (!moved) { setClosed(b.name, false); }

@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from ..engine import records, topological_order
+from ..tensor.arguments import unbroadcast
 from .text import formula, name_map, node_names, short, wrap
 
 __all__ = ["Step", "backward_steps", "backward_text"]
@@ -54,13 +57,23 @@ class Step:
         r, n = wrap(self.root_name), wrap(self.name)
         out = []
         for i, p in enumerate(map(wrap, self.parent_names)):
-            added = _number(self.contributions[i], fmt)
+            added = _number(self.contributions[i], fmt) + self._summed(i, fmt)
             if self.local is not None:
                 out.append(f"d{r}/d{p} += d{r}/d{n} * d{n}/d{p} = {_number(self.upstream, fmt)} "
                            f"* {_number(self.local[i], fmt)} = {added}")
             else:
                 out.append(f"d{r}/d{p} += {self.op.name}_vjp_{i}(d{r}/d{n}) = {added}")
         return out
+
+    def _summed(self, i: int, fmt: str) -> str:
+        """For a contribution of the broadcast shape, what parent i keeps: its sum back to the
+        parent's shape (a bias added to every row of a batch gets the rows' sum)."""
+        added, data = self.contributions[i], getattr(self.parents[i], "data", None)
+        if not (isinstance(added, np.ndarray) and isinstance(data, np.ndarray)
+                and added.shape != data.shape):
+            return ""
+        return (f", summed to the shape {tuple(data.shape)}: "
+                f"{short(unbroadcast(added, data.shape), fmt)}")
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

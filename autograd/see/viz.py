@@ -136,13 +136,15 @@ def _owner_name(owner: Any, names: Mapping[int, str], seen: dict[str, int]) -> s
 
 
 def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
-              names: Mapping[int, str]) -> dict[int, tuple[str, ...]]:
+              names: Mapping[int, str], titles: dict[str, str] | None = None,
+              ) -> dict[int, tuple[str, ...]]:
     """id(node) -> cluster path, e.g. ``("layers", "layers.0", "layers.0.neurons.1")``.
 
     A node belongs to the innermost scope it was made in. A leaf (a parameter, made outside any
     call) joins its consumers' cluster when they all share one. Dotted names nest:
     ``layers.0.neurons.1`` sits inside ``layers.0`` when that is also a name in ``names``; a scope
     named by a string, like ``"layer.neuron0"``, sits inside one for each prefix (``"layer"``).
+    ``titles``, if given, receives each named module's title: its name and class (``0 Conv2D``).
     """
     seen: dict[str, int] = {}
     owner_names: dict[int, str] = {}
@@ -154,6 +156,8 @@ def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
             owner = entry[1]
             if id(owner) not in owner_names:
                 owner_names[id(owner)] = name = _owner_name(owner, names, seen)
+                if titles is not None and names.get(id(owner)):
+                    titles[name] = f"{name} {type(owner).__name__}"
                 if isinstance(owner, str):
                     dotted.add(name)
             home[id(node)] = owner_names[id(owner)]
@@ -225,7 +229,8 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
     index = {id(n): k for k, n in enumerate(order)}
     kept = _keep(root, order, max_nodes)
     shown = [n for n in order if kept is None or id(n) in kept]
-    paths = _clusters(order, scopes, named) if scopes else {}
+    titles: dict[str, str] = {}
+    paths = _clusters(order, scopes, named, titles) if scopes else {}
 
     g = Drawing(graph_attr={
         "rankdir": rankdir, "fontname": FONT, "bgcolor": "white", "nodesep": "0.25",
@@ -296,7 +301,7 @@ def paint(root: Any, look: Look | None = None, *, rankdir: str = "LR", fmt: str 
                                 tooltip=look.bad[key])
             add(paths.get(key, ()), f"v{k}_op", node._op.symbol, op_attrs)
 
-    _emit(g, statements)
+    _emit(g, statements, titles)
 
     joined: set[tuple[str, str]] = set()  # edges to or from a note, each drawn once
     for node in shown:
@@ -372,7 +377,8 @@ def _edge_attrs(hidden: bool, flowing: bool, mode: str, label: str) -> dict[str,
     return attrs
 
 
-def _emit(g: graphviz.Digraph, statements: dict[tuple[str, ...], list]) -> None:
+def _emit(g: graphviz.Digraph, statements: dict[tuple[str, ...], list],
+          titles: Mapping[str, str]) -> None:
     """Write node statements, nesting one subgraph cluster per module path."""
     def write(target: graphviz.Digraph, items: list) -> None:
         for node_id, label, attrs in items:
@@ -384,8 +390,8 @@ def _emit(g: graphviz.Digraph, statements: dict[tuple[str, ...], list]) -> None:
                            if len(p) > len(prefix) and p[:len(prefix)] == prefix})
         for child in children:
             with target.subgraph(name=f"cluster_{child}") as sub:
-                sub.attr(label=child, style="rounded,dashed", color="#8a8a8a", fontsize="11",
-                         fontname=FONT, fontcolor="#555555", labeljust="l")
+                sub.attr(label=titles.get(child, child), style="rounded,dashed", color="#8a8a8a",
+                         fontsize="11", fontname=FONT, fontcolor="#555555", labeljust="l")
                 nest(sub, prefix + (child,))
 
     nest(g, ())
@@ -418,7 +424,8 @@ def draw(root: Any, *, rankdir: str = "LR", fmt: str = ".4f", show_grad: bool = 
             each module (or named scope) are drawn in one cluster.
         names: a model (an ``nn.Module``, or anything with ``named_parameters()`` and
             ``named_modules()``): its parameters are drawn by their dotted names (``0.weight``),
-            winning over labels, and its modules' names title the clusters. Or cluster titles
+            winning over labels, and its modules' names and classes title the clusters
+            (``0 Conv2D``). Or cluster titles
             only: ``{module: "name"}`` or ``model.named_modules()``-style pairs
             ``(name, module)`` (a node given a name there is drawn by it). Dotted names nest
             (``layers.0`` inside ``layers``); without a name a cluster shows the owner's short

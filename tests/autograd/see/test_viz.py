@@ -159,9 +159,10 @@ def test_cluster_titles_from_names_or_the_owner() -> None:
     dot = to_dot(out, scopes=made_in)
     assert "label=Neuron" in dot and 'label="Neuron #2"' in dot
     named = to_dot(out, scopes=made_in, names={first: "layers.0", second: "layers.1"})
-    assert 'label="layers.0"' in named and 'label="layers.1"' in named
+    # a named module's title is its name and its class
+    assert 'label="layers.0 Neuron"' in named and 'label="layers.1 Neuron"' in named
     pairs = to_dot(out, scopes=made_in, names=[("h0", first), ("h1", second)])
-    assert "label=h0" in pairs and "label=h1" in pairs
+    assert 'label="h0 Neuron"' in pairs and 'label="h1 Neuron"' in pairs
     with pytest.raises(TypeError, match="names must map owners to names"):
         draw(out, scopes=made_in, names=[first])
 
