@@ -120,14 +120,19 @@ def main(argv: list[str] | None = None) -> float:
     right.legend()
     save(fig, args.out, "moons.png")
 
-    # %% One sample's forward and backward pass, played: the layers and neurons as boxes
+    # %% One sample's forward and backward pass, played: the layers and neurons as boxes.
+    # The sample the model gets most wrong: a sample beyond the margin has L = 0 and passes
+    # back nothing but zeros.
+    margins = 1 - y * tensor_forward(layers, x).data.ravel()
+    i = int(np.argmax(margins))
     with record_scopes() as scopes:
-        score = model([Value(float(x[0, 0]), label="x1"), Value(float(x[0, 1]), label="x2")])
-    sample_loss = (1 + -float(y[0]) * score).relu()
+        score = model([Value(float(x[i, 0]), label="x1"), Value(float(x[i, 1]), label="x2")])
+    sample_loss = (1 + -float(y[i]) * score).relu()
     sample_loss.label = "L"
     page = save_html(sample_loss, args.out / "moons_player.html", scopes=scopes,
-                     names=model.named_modules(), fmt=".3f",
-                     title="micrograd's MLP(2, [16, 16, 1]) on one sample: L = max(0, 1 - y score)")
+                     names=model, fmt=".3f",
+                     title=f"micrograd's MLP(2, [16, 16, 1]) on sample {i} (y = {int(y[i]):+d}): "
+                           "L = max(0, 1 - y score)")
     print(f"wrote {page}: click a layer's box to open it, a neuron's to see its numbers")
     return accuracies[-1]
 

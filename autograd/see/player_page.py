@@ -5,9 +5,9 @@ one SVG's text elements, puts each heat map (a Tensor node's ``<image>``) in pla
 classes on its node and edge groups: ``pending`` (not computed yet: faded), ``current``,
 ``receiving`` (its gradient grows), ``done`` (passed its gradient on), ``flow`` (an edge into
 or out of the current op). The style colours them by the phase on ``<body>``. Pan and zoom
-change the SVG's viewBox. A graph too big to read when fitted to the window (more than 8
-points of it per pixel) opens close up at its current step, 1.25 points per pixel; Fit (0)
-shows the whole.
+change the SVG's viewBox. A graph without module boxes too big to read when fitted to the window
+(more than 8 points of it per pixel) opens close up at its current step, 1.25 points per pixel;
+Fit (0) shows the whole.
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ SCRIPT = """
     e.preventDefault();
   });
   function closeUp() {  // a graph too big to read when fitted starts close up, at its step
-    if (scale() <= FAR) { return; }
+    if (scale() <= FAR || Object.keys(boxes).length) { return; }  // closed boxes read well
     var c = line.steps[k].current, at = c >= 0 ? nodes[c].g : null;
     at = at || nodes.map(function (n) { return n.g; }).filter(Boolean)[0];
     if (!at) { return; }

@@ -64,7 +64,12 @@ def check_fmt(fmt: str) -> None:
 
 
 class NameMap(dict):
-    """``id(object) -> name``: what :func:`name_map` makes of a ``names=`` argument."""
+    """``id(object) -> name``: what :func:`name_map` makes of a ``names=`` argument, and in
+    ``kinds`` each module's name -> its class name (``"0" -> "Conv2D"``), for titles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: dict[str, str] = {}
 
 
 def name_map(names: Any, where: str = "draw") -> NameMap:
@@ -89,11 +94,16 @@ def name_map(names: Any, where: str = "draw") -> NameMap:
         return out
     if callable(getattr(names, "named_modules", None)) and callable(
             getattr(names, "named_parameters", None)):
-        for name, owner in [*names.named_modules(), *names.named_parameters()]:
+        for name, owner in names.named_modules():
+            out[id(owner)] = str(name)
+            out.kinds[str(name)] = type(owner).__name__
+        for name, owner in names.named_parameters():
             out[id(owner)] = str(name)
         return out
     if isinstance(names, Mapping):
-        out.update((id(k), str(v)) for k, v in names.items())
+        for owner, name in names.items():
+            out[id(owner)] = str(name)
+            out.kinds.setdefault(str(name), type(owner).__name__)
         return out
     expected = (f"{where}: names must map owners to names, be (name, owner) pairs as from "
                 "named_modules(), or be a model (with named_modules() and named_parameters())")
@@ -105,6 +115,7 @@ def name_map(names: Any, where: str = "draw") -> NameMap:
         except (TypeError, ValueError):
             raise TypeError(f"{expected}; got the item {pair!r:.60}") from None
         out[id(owner)] = str(name)
+        out.kinds.setdefault(str(name), type(owner).__name__)
     return out
 
 

@@ -156,8 +156,6 @@ def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
             owner = entry[1]
             if id(owner) not in owner_names:
                 owner_names[id(owner)] = name = _owner_name(owner, names, seen)
-                if titles is not None and names.get(id(owner)):
-                    titles[name] = f"{name} {type(owner).__name__}"
                 if isinstance(owner, str):
                     dotted.add(name)
             home[id(node)] = owner_names[id(owner)]
@@ -176,6 +174,10 @@ def _clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
         parts = name.split(".")
         prefixes = [".".join(parts[:i]) for i in range(1, len(parts))]
         paths[key] = tuple(p for p in prefixes if name in dotted or p in known) + (name,)
+    kinds = getattr(names, "kinds", {})
+    if titles is not None:  # a module's name and class; a Value or a Tensor is no module
+        titles.update((p, f"{p} {kinds[p]}") for path in paths.values() for p in path
+                      if kinds.get(p) not in (None, "str", "Value", "Tensor"))
     return paths
 
 
