@@ -38,8 +38,8 @@ from .thumbnails import data_uri, heatmap_png, image_like
 __all__ = ["PICTURE_PIXELS", "Drawing", "has_pictures", "inline_pictures", "picture_file",
            "table_label"]
 
-PICTURE_PIXELS = 96
-"""The longest side of a thumbnail, in pixels (drawn at 72 points: 0.75 point per pixel)."""
+PICTURE_PIXELS = 128
+"""The longest side of a thumbnail, in pixels (drawn at 96 points: 0.75 point per pixel)."""
 
 
 def has_pictures(node: Any) -> bool:

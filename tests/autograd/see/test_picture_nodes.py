@@ -15,6 +15,7 @@ import nn
 from autograd import Tensor, draw, record_scopes, save_html
 from autograd.see.frames import moments, save_frames
 from autograd.see.picture_nodes import (
+    PICTURE_PIXELS,
     cache_folder,
     has_pictures,
     inline_pictures,
@@ -66,8 +67,9 @@ def test_the_label_is_a_table_with_a_picture_under_data_and_grad() -> None:
     assert cells[:2] == ["data", "shape (4, 4) float64"]  # a node named "data" gets no picture
     images = re.findall(r'<IMG SRC="([^"]+)"/>', label)
     assert len(images) == 2 and 'BGCOLOR="#e3f1dc"' in label
-    assert Path(images[0]).read_bytes() == heatmap_png(data, size=96)
-    assert Path(images[1]).read_bytes() == heatmap_png(np.zeros((4, 4)), kind="grad", size=96)
+    assert Path(images[0]).read_bytes() == heatmap_png(data, size=PICTURE_PIXELS)
+    blank = heatmap_png(np.zeros((4, 4)), kind="grad", size=PICTURE_PIXELS)
+    assert Path(images[1]).read_bytes() == blank
 
 
 def test_pictures_are_cached_by_content_and_inlined_from_the_cache_only(tmp_path) -> None:
