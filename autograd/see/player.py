@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from .clusters import clusters
 from .frames import widest_graph
 from .picture_nodes import has_pictures, thumbnail
 from .player_page import SCRIPT, STYLE
 from .text import name_map
 from .thumbnails import data_uri
 from .timeline import Timeline, timeline
-from .viz import _clusters
 
 __all__ = ["LAYOUT_LIMIT", "save_html"]
 
@@ -88,7 +88,7 @@ def _boxes(line: Timeline, options: dict[str, Any]) -> tuple[list[list[str]], li
     if not scopes:
         return [[] for _ in line.order], []
     titles: dict[str, str] = {}
-    paths = _clusters(line.order, scopes, name_map(options.get("names"), "save_html"), titles)
+    paths = clusters(line.order, scopes, name_map(options.get("names"), "save_html"), titles)
     per_node = [list(paths.get(id(node), ())) for node in line.order]
     around: dict[str, list[str]] = {}
     for path in per_node:
