@@ -73,7 +73,8 @@ def widest_graph(line: Timeline, root: Any, *, collapsed: dict[str, str] | None 
 def node_sizes(line: Timeline, root: Any, **options: Any) -> dict[int, tuple[str, str]]:
     """Lay the graph out once, each record with the widest text its fields will hold, and
     return every value node's (width, height) in inches: the one layout of all the frames."""
-    laid_out = json.loads(widest_graph(line, root, **options).pipe(format="json"))
+    graph = widest_graph(line, root, **options)
+    laid_out = json.loads(graph.pipe(format="json", quiet=True))  # json draws no pictures
     by_name = {o["name"]: o for o in laid_out.get("objects", []) if "width" in o}
     sizes = {}
     for k, node in enumerate(line.order):

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import os
 import re
+import struct
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -81,23 +83,29 @@ def table_label(fields: Sequence[str], pictures: Mapping[str, Any], attrs: Mappi
     """An HTML-like graphviz label: the record's ``fields`` in one row of cells, with a heat
     map under the field that starts with ``data`` or ``grad`` when ``pictures`` has that key
     (an array, or None for one not computed yet: zeros of ``shape``, the node's). ``attrs``
-    are the node's colours (``fillcolor``, ``color``, ``penwidth``), which a table carries."""
+    are the node's colours (``fillcolor``, ``color``), which a table carries; its border stays
+    1 point wide (a wider border would make the node bigger and move the frames' layout)."""
     if shape is None:
         shape = next(np.shape(a) for a in pictures.values() if a is not None)
     fill = attrs.get("fillcolor", "white")
     colour = attrs.get("color", "#444444")
-    border = "2" if float(attrs.get("penwidth", "1")) > 1.5 else "1"
     cells = []
     for i, text in enumerate(fields):
         kind = text.split(" ", 1)[0] if i else ""  # the first field is the name
         escaped = html.escape(text).replace("\n", '<BR ALIGN="LEFT"/>')
         if kind in pictures:
-            src = html.escape(str(picture_file(thumbnail(pictures[kind], kind, shape))))
+            png = thumbnail(pictures[kind], kind, shape)
+            src = html.escape(str(picture_file(png)))
+            # the picture's size in points (0.75 per pixel) as the cell's least size: a layout
+            # made in a format that loads no pictures (json, for the frames' sizes) keeps the
+            # same sizes. (FIXEDSIZE="TRUE" there makes dot 2.43 write an empty PNG.)
+            width, height = (math.ceil(0.75 * n) for n in struct.unpack(">II", png[16:24]))
             cells.append(f'<TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD>'
-                         f'{escaped}</TD></TR><TR><TD><IMG SRC="{src}"/></TD></TR></TABLE></TD>')
+                         f'{escaped}</TD></TR><TR><TD WIDTH="{width}" '
+                         f'HEIGHT="{height}"><IMG SRC="{src}"/></TD></TR></TABLE></TD>')
         else:
             cells.append(f"<TD>{escaped}</TD>")
-    return (f'<<TABLE BORDER="{border}" CELLBORDER="0" COLUMNS="*" CELLSPACING="0" CELLPADDING="4" '
+    return (f'<<TABLE BORDER="1" CELLBORDER="0" COLUMNS="*" CELLSPACING="0" CELLPADDING="4" '
             f'BGCOLOR="{fill}" COLOR="{colour}"><TR>{"".join(cells)}</TR></TABLE>>')
 
 

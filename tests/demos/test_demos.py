@@ -4,6 +4,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -223,6 +224,44 @@ def test_mnist_player_without_mnist(monkeypatch, tmp_path):
     page = lesson.save_player(model, images, np.arange(8), tmp_path / "player.html")
     check_mnist_player(page)
     assert not model.training and all(p.grad is None for p in model.parameters())
+
+
+PLAY_ALL = """<script>
+var errors = [], seen = [];
+window.addEventListener('error', function (e) { errors.push(String(e.message)); });
+window.glassgrad.setAll(false);
+for (var i = 0; i < 100 && window.glassgrad.step < 1000; i++) {
+  var node = document.querySelector('g.node.current:not([id$="_op"])');
+  seen.push([window.glassgrad.step, node ? node.id : '',
+             document.querySelectorAll('g.node image').length]);
+  var before = window.glassgrad.step;
+  document.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight'}));
+  if (window.glassgrad.step === before) { break; }
+}
+var out = document.createElement('pre'); out.id = 'log';
+out.textContent = JSON.stringify({errors: errors, seen: seen});
+document.body.appendChild(out);
+</script></body>"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="headless Chromium is not installed")
+def test_mnist_player_plays_in_chromium(monkeypatch, tmp_path):
+    """The lesson's page in a browser: every step of both passes, every box open, a current
+    node at each step after the first, and heat maps in the Tensor nodes."""
+    lesson = import_demo("mnist_cnn", monkeypatch)
+    images = np.random.default_rng(0).normal(size=(8, 1, 28, 28)).astype(np.float32)
+    page = lesson.save_player(lesson.build_model(), images, np.arange(8), tmp_path / "p.html")
+    driven = tmp_path / "driven.html"
+    driven.write_text(page.read_text().replace("</body>", PLAY_ALL))
+    dom = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", driven.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1))
+    steps = len(timeline(page)["steps"])
+    assert log["errors"] == [] and [s[0] for s in log["seen"]] == list(range(steps))
+    assert all(node for _, node, _ in log["seen"][1:])  # a current node at every step
+    assert log["seen"][0][2] >= 2 * 10  # feature maps, kernels, weights: data and grad each
 
 
 def test_graduate_hands_over_to_ddp_and_back(tmp_path):

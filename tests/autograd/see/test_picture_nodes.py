@@ -172,3 +172,19 @@ def test_the_pictures_change_in_place_in_chromium(tmp_path) -> None:
     inputs = {k for k, _, _ in line["steps"][0]["pictures"]}  # the images and the kernels
     assert sum(uri in blanks for uri in start) == 2 * len(pictured(loss)) - len(inputs)
     assert not set(end[0::2]) & blanks  # the end: every data map shown
+
+
+@needs_dot
+def test_frames_with_pictures_keep_one_layout_and_fit_their_nodes(capfd) -> None:
+    """Pictures are sized in the label, so the layout made in json (which loads no pictures)
+    has the sizes the SVG has: every frame puts every node in the same place, and dot warns
+    of no label too big for its node (the current node's table keeps a 1-point border)."""
+    _, loss, scopes = small_cnn()
+    frames = [*moments(loss, "forward", scopes=scopes), *moments(loss, "backward", scopes=scopes)]
+    places = []
+    for frame in frames:
+        laid_out = json.loads(frame.graph.pipe(format="json", quiet=True))
+        places.append({o["name"]: o["pos"] for o in laid_out["objects"] if "pos" in o})
+        frame.graph.pipe(format="svg")
+    assert all(p == places[0] for p in places) and len(places[0]) > 10
+    assert "Warning" not in capfd.readouterr().err
