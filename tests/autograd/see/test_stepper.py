@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from unittest import mock
 
 import graphviz
 import pytest
@@ -203,6 +207,33 @@ def test_command_line_walker(tmp_path) -> None:
     assert "The backward pass is complete" in out
     assert (tmp_path / "step3.svg").read_bytes().lstrip().startswith(b"<?xml")
     assert (tmp_path / "p.html").stat().st_size > 1000
+
+
+MODEL_SCRIPT = """
+import numpy as np
+import nn
+from autograd import Tensor, record_scopes
+model = nn.Sequential(nn.Dense(2, 3, rng=0), nn.ReLU(), nn.Dense(3, 1, rng=1))
+with record_scopes() as scopes:
+    loss = ((model(Tensor(np.ones((4, 2)))) - 0.5) ** 2).mean()
+loss.label = "loss"
+"""
+
+
+def test_command_line_names_by_the_scripts_model_and_boxes_its_modules(tmp_path) -> None:
+    from autograd.see.__main__ import main
+
+    script = tmp_path / "model.py"
+    script.write_text(textwrap.dedent(MODEL_SCRIPT))
+    page = tmp_path / "p.html"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()), \
+            mock.patch("sys.stdin", io.StringIO("r\nq\n")):
+        main([str(script), "--html", str(page)])
+    assert "dloss/d(0.weight) += " in out.getvalue()  # the walker names by the model
+    line = json.loads(re.search(r'id="timeline">(.*?)</script>', page.read_text(), re.S)[1])
+    assert {"0.weight", "2.bias"} <= {node["name"] for node in line["nodes"]}
+    assert {box["title"] for box in line["boxes"]} >= {"0 Dense", "2 Dense"}
 
 
 def test_command_line_errors(tmp_path) -> None:
