@@ -163,8 +163,9 @@ def heatmap_png(array: Any, *, kind: str = "data", size: int = 64) -> bytes:
     ``kind="grad"`` is blue below 0, white at 0 and red above, scaled by the largest ``|g|``.
     A constant array takes the middle colour (a zero gradient is white); NaN and inf are magenta
     and do not stretch the scale. Small maps are enlarged by whole factors (a 3x3 kernel becomes
-    3x3 blocks); large ones are shrunk by averaging blocks. Tiles are one grey pixel apart;
-    empty places of the last row are transparent.
+    3x3 blocks); large ones are shrunk by averaging blocks. A thin matrix (8 samples of 128
+    features) has its short side stretched to a quarter of ``size``, so that each row stays in
+    sight. Tiles are one grey pixel apart; empty places of the last row are transparent.
 
     >>> png = heatmap_png(np.zeros((32, 1, 3, 3)), kind="grad", size=48)
     >>> struct.unpack(">II", png[16:24])  # 4 x 4 kernels of 3 x 3 blocks of 3 px, 3 gaps
@@ -185,8 +186,11 @@ def heatmap_png(array: Any, *, kind: str = "data", size: int = 64) -> bytes:
                     min(shrink, max(fit_w, width // KEEP_SIDE, 1)))
     _, h, w = small.shape
     grow = max(1, min(room_h // h, room_w // w))
-    painted = _colours(small, kind).repeat(grow, axis=1).repeat(grow, axis=2)
-    h, w = h * grow, w * grow
+    least = size // 4  # a thin matrix's short side is stretched to this, as far as room allows
+    tall = max(1, min(room_h // (h * grow), -(-least // (h * grow)))) if count == 1 else 1
+    wide = max(1, min(room_w // (w * grow), -(-least // (w * grow)))) if count == 1 else 1
+    painted = _colours(small, kind).repeat(grow * tall, axis=1).repeat(grow * wide, axis=2)
+    h, w = h * grow * tall, w * grow * wide
     canvas = np.zeros((rows * (h + 1) - 1, columns * (w + 1) - 1, 4), np.uint8)
     canvas[..., :3], canvas[..., 3] = GAP, 255
     for k in range(rows * columns):

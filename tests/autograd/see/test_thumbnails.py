@@ -159,7 +159,11 @@ def test_large_matrices_shrink_by_block_means_and_keep_their_orientation() -> No
     assert height <= 64 and width <= 64 and height > 2 * width >= 16
     assert (pixels[:, 0] == rgb(DATA_COLOURS[0])).all()
     assert (pixels[:, -1] == rgb(DATA_COLOURS[-1])).all()
-    assert decode(heatmap_png(np.ones((3, 300)), size=96)).shape[:2] == (3, 75)
+    # a thin matrix: 300 columns shrink to 75; its 3 rows stretch to 8 pixels each (96 / 4)
+    thin = decode(heatmap_png(np.arange(900.0).reshape(3, 300), size=96))
+    assert thin.shape[:2] == (24, 75)
+    assert all((thin[8 * r:8 * r + 8] == thin[8 * r]).all() for r in range(3))
+    assert not (thin[0] == thin[8]).all()
 
 
 @given(arrays(shapes(min_dims=1, max_dims=4, max_side=40).filter(lambda s: np.prod(s) < 5000)),
