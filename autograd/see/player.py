@@ -46,6 +46,10 @@ LAYOUT_LIMIT = 1500
 faster than the graph (13 s for 2,700)."""
 
 
+MODULE_HINT = ("No module boxes: they need the modules each node was made in. Run the forward "
+               "pass inside `with autograd.record_scopes() as scopes:` and pass scopes=scopes.")
+
+
 def _fit(line: Timeline, paths: list[list[str]], limit: int) -> tuple[dict[str, str], int | None,
                                                                      str]:
     """What a graph of more than ``limit`` ops leaves out of its one layout, and what the page
@@ -180,6 +184,8 @@ def save_html(root: Any, path: str | Path, *, title: str | None = None, fmt: str
     collapsed, max_nodes, note = _fit(line, per_node, layout_limit)
     if max_nodes is not None and options["max_nodes"] is None:
         options["max_nodes"] = max_nodes
+    if callable(getattr(options.get("names"), "named_modules", None)) and not boxes:
+        note = " ".join(filter(None, [note, MODULE_HINT]))
     svg = _svg(line, root, options, collapsed)
     timeline_json = _timeline_json(line, options, per_node, boxes)
     title = title or f"Forward and backward pass of {line.names[root]}"

@@ -129,3 +129,14 @@ def test_a_long_graph_opens_close_up_and_a_cut_one_plays(tmp_path) -> None:
     small = save_html(loss, tmp_path / "small.html", scopes=scopes, names=model)
     start, _, _, fitted, _ = drive(small, tmp_path)
     assert start == fitted  # readable when fitted: it opens fitted
+
+
+@needs_dot
+def test_a_model_without_scopes_gets_a_hint_for_boxes(tmp_path) -> None:
+    loss, scopes, model = mlp_loss()
+    page = save_html(loss, tmp_path / "no_boxes.html", names=model).read_text()
+    assert note_of(page).startswith("No module boxes: they need the modules each node was made "
+                                    "in. Run the forward pass inside `with "
+                                    "autograd.record_scopes() as scopes:`")
+    assert note_of(save_html(loss, tmp_path / "boxes.html", names=model,
+                             scopes=scopes).read_text()) == ""
