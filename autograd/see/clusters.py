@@ -78,9 +78,9 @@ def clusters(order: list[Any], scopes: Mapping[int, tuple[Any, Any]],
         prefixes = [".".join(parts[:i]) for i in range(1, len(parts))]
         paths[key] = tuple(p for p in prefixes if name in dotted or p in known) + (name,)
     kinds = getattr(names, "kinds", {})
-    if titles is not None:  # a module's name and class; a Value or a Tensor is no module
+    if titles is not None:  # a module's name and class
         titles.update((p, f"{p} {kinds[p]}") for path in paths.values() for p in path
-                      if kinds.get(p) not in (None, "str", "Value", "Tensor"))
+                      if p in kinds)
     return paths
 
 

@@ -25,32 +25,13 @@ from typing import Any
 
 import graphviz
 
-from .steps import Step
-from .text import short
 from .timeline import Timeline, timeline
 from .viz import Look, paint
 
 __all__ = [
-    "Moment", "backward_frames", "backward_look", "forward_frames", "forward_look", "moments",
+    "Moment", "backward_frames", "forward_frames", "moments",
     "node_sizes", "render_all", "save_frames", "widest_graph",
 ]
-
-def forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
-    """The forward pass after ``k`` ops: later op nodes hidden, the k-th one current."""
-    hidden = {id(n) for n in ops[k:]}
-    return Look(hidden=hidden, current=ops[k - 1] if k else None, mode="forward",
-                caption=caption)
-
-
-def backward_look(step: Step | None, done: set[int], root: Any, fmt: str = ".4f",
-                  caption: str = "") -> Look:
-    """The backward pass at ``step`` (None: before the first step, the root is current)."""
-    if step is None:
-        return Look(current=root, mode="backward", caption=caption)
-    labels = tuple("+= " + short(c, fmt) if c is not None else "" for c in step.contributions)
-    return Look(current=step.node, mode="backward", receiving={id(p) for p in step.parents},
-                done=set(done), edge_labels=labels, caption=caption)
-
 
 class Moment:
     """One frame to be: its picture (a Digraph), its text and the name of its current node."""

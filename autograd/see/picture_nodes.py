@@ -79,14 +79,12 @@ def thumbnail(array: Any, kind: str, shape: tuple[int, ...]) -> bytes:
 
 
 def table_label(fields: Sequence[str], pictures: Mapping[str, Any], attrs: Mapping[str, str],
-                shape: tuple[int, ...] | None = None) -> str:
+                shape: tuple[int, ...]) -> str:
     """An HTML-like graphviz label: the record's ``fields`` in one row of cells, with a heat
     map under the field that starts with ``data`` or ``grad`` when ``pictures`` has that key
     (an array, or None for one not computed yet: zeros of ``shape``, the node's). ``attrs``
     are the node's colours (``fillcolor``, ``color``), which a table carries; its border stays
     1 point wide (a wider border would make the node bigger and move the frames' layout)."""
-    if shape is None:
-        shape = next(np.shape(a) for a in pictures.values() if a is not None)
     fill = attrs.get("fillcolor", "white")
     colour = attrs.get("color", "#444444")
     cells = []

@@ -42,8 +42,9 @@ __all__ = ["LAYOUT_LIMIT", "save_html"]
 
 
 LAYOUT_LIMIT = 1500
-"""The most op nodes one page lays out whole: dot takes about 2 s for 1,300 ops, and grows
-faster than the graph (13 s for 2,700)."""
+"""The most op nodes one page lays out whole: dot takes about 1.6 s for 1,300 ops on 2 cores
+(docs/benchmarks.md) and grows faster than the graph (26 s for 2,575 ops before its placement
+was capped, 19 s for 5,151 after)."""
 
 
 MODULE_HINT = ("No module boxes: they need the modules each node was made in. Run the forward "

@@ -39,13 +39,12 @@ From a shell, ``python -m autograd.see script.py`` walks the ``loss`` a script d
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import graphviz
 
 from ..engine import topological_order, zero_grad
-from .frames import backward_look, forward_look
 from .steps import Step, backward_steps, backward_text
 from .text import (
     check_fmt,
@@ -57,9 +56,25 @@ from .text import (
     short,
     wrap,
 )
-from .viz import paint
+from .viz import Look, paint
 
 __all__ = ["BackwardWalker", "ForwardWalker", "Text", "walk", "walk_forward"]
+
+
+def _forward_look(order: Sequence[Any], ops: Sequence[Any], k: int, caption: str = "") -> Look:
+    """The forward pass after ``k`` ops: later op nodes hidden, the k-th one current."""
+    hidden = {id(n) for n in ops[k:]}
+    return Look(hidden=hidden, current=ops[k - 1] if k else None, mode="forward",
+                caption=caption)
+
+
+def _backward_look(step: Step | None, done: set[int], root: Any, fmt: str = ".4f",
+                  caption: str = "") -> Look:
+    """The backward pass at ``step`` (None: before the first step, the root is current)."""
+    if step is None:
+        return Look(current=root, mode="backward", caption=caption)
+    return Look(current=step.node, mode="backward", receiving={id(p) for p in step.parents},
+                done=set(done), edge_labels=step.edge_labels(fmt), caption=caption)
 
 
 class Text(str):
@@ -239,7 +254,7 @@ class BackwardWalker(_Walker):
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph at this step: current node, flowing edges, done nodes, running gradients."""
         done = {id(s.node) for s in self.history[:-1]}
-        look = backward_look(self.step, done, self.root, self.fmt, _caption(self))
+        look = _backward_look(self.step, done, self.root, self.fmt, _caption(self))
         return paint(self.root, look, order=self.order, **{"fmt": self.fmt,
                                                             **self.draw_options, **options})
 
@@ -280,7 +295,7 @@ class ForwardWalker(_Walker):
 
     def draw(self, **options: Any) -> graphviz.Digraph:
         """The graph with the nodes computed so far (the rest kept invisible)."""
-        look = forward_look(self.order, self.ops, self.position, _caption(self))
+        look = _forward_look(self.order, self.ops, self.position, _caption(self))
         return paint(self.root, look, order=self.order,
                      **{"fmt": self.fmt, "show_grad": False, **self.draw_options, **options})
 

@@ -65,6 +65,10 @@ class Step:
                 out.append(f"d{r}/d{p} += {self.op.name}_vjp_{i}(d{r}/d{n}) = {added}")
         return out
 
+    def edge_labels(self, fmt: str = ".4f") -> tuple[str, ...]:
+        """What each parent receives, as drawn on its edge (``+= 0.5000``; "" for none)."""
+        return tuple("" if c is None else "+= " + short(c, fmt) for c in self.contributions)
+
     def _summed(self, i: int, fmt: str) -> str:
         """For a contribution of the broadcast shape, what parent i keeps: its sum back to the
         parent's shape (a bias added to every row of a batch gets the rows' sum)."""

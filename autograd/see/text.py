@@ -71,6 +71,12 @@ class NameMap(dict):
         super().__init__()
         self.kinds: dict[str, str] = {}
 
+    def add(self, name: Any, owner: Any) -> None:
+        """Name ``owner``; a module (not a node, not a string) also gets its class noted."""
+        self[id(owner)] = str(name)
+        if not hasattr(owner, "_prev") and not isinstance(owner, str):
+            self.kinds.setdefault(str(name), type(owner).__name__)
+
 
 def name_map(names: Any, where: str = "draw") -> NameMap:
     """The ``names=`` given to a drawing or a walker, as ``id(object) -> name``.
@@ -94,16 +100,12 @@ def name_map(names: Any, where: str = "draw") -> NameMap:
         return out
     if callable(getattr(names, "named_modules", None)) and callable(
             getattr(names, "named_parameters", None)):
-        for name, owner in names.named_modules():
-            out[id(owner)] = str(name)
-            out.kinds[str(name)] = type(owner).__name__
-        for name, owner in names.named_parameters():
-            out[id(owner)] = str(name)
+        for name, owner in [*names.named_modules(), *names.named_parameters()]:
+            out.add(name, owner)
         return out
     if isinstance(names, Mapping):
         for owner, name in names.items():
-            out[id(owner)] = str(name)
-            out.kinds.setdefault(str(name), type(owner).__name__)
+            out.add(name, owner)
         return out
     expected = (f"{where}: names must map owners to names, be (name, owner) pairs as from "
                 "named_modules(), or be a model (with named_modules() and named_parameters())")
@@ -114,8 +116,7 @@ def name_map(names: Any, where: str = "draw") -> NameMap:
             name, owner = pair
         except (TypeError, ValueError):
             raise TypeError(f"{expected}; got the item {pair!r:.60}") from None
-        out[id(owner)] = str(name)
-        out.kinds.setdefault(str(name), type(owner).__name__)
+        out.add(name, owner)
     return out
 
 

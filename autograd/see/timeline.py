@@ -28,7 +28,7 @@ import numpy as np
 from ..engine import topological_order, zero_grad
 from .picture_nodes import has_pictures
 from .steps import backward_steps, backward_text
-from .text import forward_text, inputs_text, name_map, node_names, short
+from .text import forward_text, inputs_text, name_map, node_names
 
 __all__ = ["Stage", "Timeline", "cell", "timeline"]
 
@@ -187,8 +187,7 @@ def timeline(root: Any, fmt: str = ".4f", names: Any = None) -> Timeline:
             k = index[id(step.node)]
             processed[k] = step.index + 1
             stage = Stage("backward", step.index + 1, k, backward_text(step, fmt),
-                          edge_labels=tuple("" if c is None else "+= " + short(c, fmt)
-                                            for c in step.contributions))
+                          edge_labels=step.edge_labels(fmt))
             for parent, added in zip(step.parents, step.contributions):
                 if added is not None and index[id(parent)] not in stage.receiving:
                     stage.receiving.append(index[id(parent)])

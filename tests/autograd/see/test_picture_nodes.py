@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import autograd
 import nn
@@ -24,13 +22,7 @@ from autograd.see.picture_nodes import (
 )
 from autograd.see.thumbnails import heatmap_png
 
-from .test_player import CHROMIUM, chromium, timeline_of
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="the graphviz program 'dot' is not installed")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None or shutil.which("dot") is None,
-    reason="headless Chromium is not installed (apt-get install chromium; .ci/run does it)")
+from .test_player import driven, needs_chromium, needs_dot, timeline_of
 
 
 def small_cnn() -> tuple[nn.Sequential, Tensor, dict]:
@@ -150,10 +142,7 @@ def test_the_pictures_change_in_place_in_chromium(tmp_path) -> None:
     model, loss, _ = small_cnn()
     page = save_html(loss, tmp_path / "cnn.html", names=model)
     line = timeline_of(page.read_text())
-    driven = tmp_path / "driven.html"
-    driven.write_text(page.read_text().replace("</body>", DRIVE))
-    dom = chromium("--dump-dom", driven.as_uri(), user_dir=tmp_path / "profile").stdout
-    start, end = json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1))
+    start, end = driven(page.read_text(), DRIVE, tmp_path)[0]
     blanks = {line["pictures"][node["blank"]] for node in line["nodes"]
               if node["blank"] is not None}
     assert len(start) == len(end) == 2 * len(pictured(loss))

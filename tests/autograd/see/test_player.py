@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +87,19 @@ def chromium(*args: str, user_dir: Path) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=120)
 
 
+def driven(page: str, script: str, tmp_path: Path, *flags: str,
+           fragment: str = "") -> tuple[Any, str]:
+    """Open ``page`` (HTML text) with ``script`` added at the end of its body in headless
+    Chromium; return the JSON the script leaves in ``<pre id="log">``, and the final DOM."""
+    driven = tmp_path / f"driven_{len(list(tmp_path.glob('driven_*')))}.html"
+    driven.write_text(page.replace("</body>", script))
+    result = chromium(*flags, "--dump-dom", driven.as_uri() + fragment,
+                      user_dir=tmp_path / "profile")
+    found = re.search(r'<pre id="log">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1))), result.stdout
+
+
 # Drives the real controls, logging after each action: the step, the highlighted node, the first
 # line of the text, node n's data and x's grad as shown in the one SVG, the number of faded
 # nodes and the width of the view box.
@@ -124,15 +139,9 @@ document.body.appendChild(out);
 
 @needs_chromium
 def test_the_page_plays_in_headless_chromium(page: Path, tmp_path) -> None:
-    driven = tmp_path / "driven.html"
-    driven.write_text(page.read_text().replace("</body>", DRIVE))
     # start at step 2 (a URL fragment); let 1.5 s of virtual time pass so "play" can run
-    result = chromium("--virtual-time-budget=1500", "--dump-dom", driven.as_uri() + "#2",
-                      user_dir=tmp_path / "profile")
-    dom = result.stdout
-    assert "<svg" in dom, result.stderr[-2000:]
-    log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1)
-                     .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
+    log, dom = driven(page.read_text(), DRIVE, tmp_path, "--virtual-time-budget=1500",
+                      fragment="#2")
     steps = [int(entry[1]) for entry in log]
     assert steps == [1, 2, 3, 4, 3, 2, 6, 7, 7, 7, 7, 0]
     load, right = log[0], log[1]
@@ -222,16 +231,12 @@ document.body.appendChild(out);
 
 @needs_chromium
 def test_module_boxes_open_close_and_step_by_module(boxed_page: Path, tmp_path) -> None:
-    driven = tmp_path / "driven.html"
-    html = boxed_page.read_text()
-    driven.write_text(html.replace("</body>", BOXES))
-    result = chromium("--dump-dom", driven.as_uri(), user_dir=tmp_path / "profile")
-    log = json.loads(re.search(r'<pre id="log">(.*?)</pre>', result.stdout, re.S).group(1)
-                     .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
+    page = boxed_page.read_text()
+    log, _ = driven(page, BOXES, tmp_path)
     load, opened, neuron, closed = log[:4]
     assert load[2] == 2 and opened[2] == 1 + 3 and closed[2] == 2  # layers; layer 1, 3 neurons
     assert neuron[2] == 1 + 2 and neuron[3] > load[3] == closed[3]  # a neuron's own nodes
-    steps = len(timeline_of(html)["steps"])
+    steps = len(timeline_of(page)["steps"])
     moves = log[4:]
     assert moves[-1][1] == steps - 1  # the end is reached ...
     assert len(moves) < steps // 2  # ... in fewer presses than one per step

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,13 +10,7 @@ import pytest
 import nn
 from autograd import Value, record_scopes, save_html
 
-from .test_player import CHROMIUM, chromium, timeline_of
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="the graphviz program 'dot' is not installed")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None or shutil.which("dot") is None,
-    reason="headless Chromium is not installed (apt-get install chromium; .ci/run does it)")
+from .test_player import driven, needs_chromium, needs_dot, timeline_of
 
 
 def mlp_loss() -> tuple[Value, dict, nn.MLP]:
@@ -102,12 +94,8 @@ document.body.appendChild(out);
 
 
 def drive(page: Path, tmp_path: Path, fragment: str = "") -> list:
-    driven = tmp_path / f"driven_{page.stem}.html"
-    driven.write_text(page.read_text().replace("</body>", DRIVE))
-    dom = chromium("--window-size=1200,800", "--dump-dom", driven.as_uri() + fragment,
-                   user_dir=tmp_path / "profile").stdout
-    return json.loads(re.search(r'<pre id="log">(.*?)</pre>', dom, re.S).group(1)
-                      .replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&"))
+    return driven(page.read_text(), DRIVE, tmp_path, "--window-size=1200,800",
+                  fragment=fragment)[0]
 
 
 @needs_chromium
